@@ -1,0 +1,50 @@
+"""posterml: predict movie genres from posters with scikit-learn-compatible classical ML.
+
+Heavy submodules are imported lazily: ``import posterml`` is cheap and changes no global
+state of other libraries. Public names are re-exported here, e.g.::
+
+    from posterml import MLkNN, PixelFlattener, load_av_posters
+"""
+
+from importlib import import_module
+
+__version__ = "0.1.0.dev0"
+
+# public name -> submodule that defines it
+_LAZY = {
+    # io
+    "read_poster": "posterml.io",
+    "PosterReader": "posterml.io",
+    "PosterReadError": "posterml.io",
+    # datasets
+    "load_av_posters": "posterml.datasets",
+    "load_movie_genre_csv": "posterml.datasets",
+    "load_tmdb_keywords": "posterml.datasets",
+    "make_posters": "posterml.datasets",
+    "load_dataset": "posterml.datasets",
+    # features
+    "PixelFlattener": "posterml.features",
+    # neighbors
+    "MLkNN": "posterml.neighbors",
+    "BinaryRelevanceKNN": "posterml.neighbors",
+    "NeighborSearch": "posterml.neighbors",
+    # model selection
+    "MLkNNCV": "posterml.model_selection",
+    "ksweep": "posterml.model_selection",
+}
+
+__all__ = ["__version__", *sorted(_LAZY)]
+
+
+def __getattr__(name):
+    try:
+        module = _LAZY[name]
+    except KeyError:
+        raise AttributeError(f"module 'posterml' has no attribute {name!r}") from None
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return __all__

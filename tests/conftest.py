@@ -1,0 +1,28 @@
+import os
+from pathlib import Path
+
+import pytest
+
+from posterml._config import get_data_root
+
+
+def _real_data_root():
+    try:
+        root = get_data_root()
+    except FileNotFoundError:
+        return None
+    if root is None or not (root / "av-posters" / "train.csv").is_file():
+        return None
+    return root
+
+
+@pytest.fixture(scope="session")
+def data_root():
+    """The real shared data (../shared/data or $POSTERML_DATA); skip where it is absent."""
+    root = _real_data_root()
+    if root is None:
+        pytest.skip(
+            "real data absent: set POSTERML_DATA or place shared/data beside the checkout "
+            f"(looked from {Path.cwd()}, POSTERML_DATA={os.environ.get('POSTERML_DATA')!r})"
+        )
+    return root
