@@ -1,0 +1,582 @@
+"""One k-nearest-neighbour search backend for every posterml estimator.
+
+Backends, in the order ``backend="auto"`` tries them:
+
+``"faiss-gpu"``
+    faiss with GPU support and at least one GPU (the index is sharded across all of them).
+``"torch-cuda"``
+    torch on CUDA: chunked matmul + ``topk`` (no faiss-gpu needed).
+``"faiss-cpu"``
+    faiss' exact flat index (BLAS), or IVF / HNSW when ``algorithm`` asks for them.
+``"numpy"``
+    a float32 GEMM + ``argpartition`` fallback, query batches bounded in memory.
+
+``"torch-cpu"`` runs the torch code path on the CPU; it is never chosen by ``"auto"`` and
+exists to verify that path without a GPU.
+
+Whatever the backend, exact results are ordered by (distance, training index): ties are
+broken towards the lower training index, so identical inputs give identical neighbours on
+every backend. The backend is asked for a few more neighbours than needed (``_TIE_MARGIN``),
+and a row whose candidates all tie with its k-th is searched again with more, so the rule
+holds exactly even for a tie group straddling the k-th place.
+"""
+
+import contextlib
+import importlib.util
+import math
+import os
+import warnings
+from pathlib import Path
+
+import numpy as np
+from scipy import sparse
+
+BACKENDS = ("auto", "faiss-gpu", "torch-cuda", "faiss-cpu", "numpy", "torch-cpu")
+METRICS = ("euclidean", "sqeuclidean", "cosine", "inner_product")
+ALGORITHMS = ("exact", "ivf", "hnsw")
+
+# Extra neighbours requested from the backend so ties at the k-th place resolve by index.
+_TIE_MARGIN = 8
+# Bytes allowed for one block of query-by-database distances (numpy / torch backends).
+_BLOCK_BYTES = 256 * 2**20
+
+
+def _import_faiss():
+    try:
+        import faiss
+    except ImportError as exc:  # pragma: no cover - faiss-cpu is a core dependency
+        raise ImportError(
+            "faiss is required for this backend: pip install faiss-cpu (or posterml[gpu])"
+        ) from exc
+    return faiss
+
+
+def _faiss_gpu_count():
+    if importlib.util.find_spec("faiss") is None:
+        return 0
+    faiss = _import_faiss()
+    if not hasattr(faiss, "StandardGpuResources"):
+        return 0
+    try:
+        return int(faiss.get_num_gpus())
+    except Exception:  # a GPU build on a machine without a driver
+        return 0
+
+
+def _maybe_cuda_present():
+    # Importing torch costs about a second: skip it where no NVIDIA device node exists.
+    if os.name == "posix" and Path("/dev").is_dir():
+        return any(Path("/dev").glob("nvidia*"))
+    return True
+
+
+def _torch_cuda_count():
+    if importlib.util.find_spec("torch") is None or not _maybe_cuda_present():
+        return 0
+    import torch
+
+    return torch.cuda.device_count() if torch.cuda.is_available() else 0
+
+
+def available_backends():
+    """Return the backends usable on this machine, in ``"auto"`` preference order.
+
+    Examples
+    --------
+    >>> from posterml.neighbors import available_backends
+    >>> "numpy" in available_backends()
+    True
+    """
+    found = []
+    if _faiss_gpu_count() > 0:
+        found.append("faiss-gpu")
+    if _torch_cuda_count() > 0:
+        found.append("torch-cuda")
+    if importlib.util.find_spec("faiss") is not None:
+        found.append("faiss-cpu")
+    found.append("numpy")
+    if importlib.util.find_spec("torch") is not None:
+        found.append("torch-cpu")
+    return found
+
+
+def resolve_backend(backend="auto", algorithm="exact"):
+    """Pick the concrete backend for ``backend`` and ``algorithm``; clear error if unavailable."""
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
+    if algorithm not in ALGORITHMS:
+        raise ValueError(f"algorithm must be one of {ALGORITHMS}, got {algorithm!r}")
+    approximate = algorithm != "exact"
+    if backend == "auto":
+        if _faiss_gpu_count() > 0 and algorithm != "hnsw":
+            return "faiss-gpu"
+        if not approximate and _torch_cuda_count() > 0:
+            return "torch-cuda"
+        if importlib.util.find_spec("faiss") is not None:
+            return "faiss-cpu"
+        if approximate:
+            raise ImportError(f"algorithm={algorithm!r} needs faiss: pip install faiss-cpu")
+        return "numpy"
+    if approximate and backend not in ("faiss-cpu", "faiss-gpu"):
+        raise ValueError(
+            f"algorithm={algorithm!r} is a faiss index: use backend='faiss-cpu' or "
+            f"'faiss-gpu' (or 'auto'), not {backend!r}"
+        )
+    if backend == "faiss-gpu":
+        if algorithm == "hnsw":
+            raise ValueError("faiss has no GPU HNSW index: use backend='faiss-cpu' for hnsw")
+        if _faiss_gpu_count() == 0:
+            raise RuntimeError(
+                "backend='faiss-gpu' needs faiss built with GPU support and a visible GPU "
+                "(pip install posterml[gpu]); use backend='auto' to fall back"
+            )
+    elif backend == "torch-cuda":
+        if _torch_cuda_count() == 0:
+            raise RuntimeError(
+                "backend='torch-cuda' needs torch with a CUDA device (torch.cuda.is_available() "
+                "is False or torch is not installed); use backend='auto' to fall back"
+            )
+    elif backend == "torch-cpu":
+        if importlib.util.find_spec("torch") is None:
+            raise ImportError("backend='torch-cpu' needs torch: pip install posterml[cnn]")
+    elif backend == "faiss-cpu":
+        _import_faiss()
+    return backend
+
+
+@contextlib.contextmanager
+def _faiss_threads(faiss, n_jobs):
+    """Run faiss with ``n_jobs`` OpenMP threads and restore the previous setting after."""
+    if n_jobs is None:
+        yield
+        return
+    n = (os.cpu_count() or 1) if n_jobs < 0 else n_jobs
+    previous = faiss.omp_get_max_threads()
+    faiss.omp_set_num_threads(max(1, int(n)))
+    try:
+        yield
+    finally:
+        faiss.omp_set_num_threads(previous)
+
+
+def _blas_threads(n_jobs):
+    if n_jobs is None:
+        return contextlib.nullcontext()
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=(os.cpu_count() or 1) if n_jobs < 0 else int(n_jobs))
+
+
+def _dense_rows(X, start, stop, normalize):
+    block = X[start:stop]
+    if sparse.issparse(block):
+        block = block.toarray()
+    block = np.ascontiguousarray(block, dtype=np.float32)
+    if normalize:
+        norms = np.linalg.norm(block, axis=1, keepdims=True)
+        block = block / np.where(norms > 0, norms, 1.0).astype(np.float32)
+    return block
+
+
+def _order_by_distance_then_index(dist, idx, k):
+    """Sort each row by (distance, index) and keep the first ``k`` columns."""
+    order = np.lexsort((idx, dist), axis=-1)[:, :k]
+    return np.take_along_axis(dist, order, axis=1), np.take_along_axis(idx, order, axis=1)
+
+
+def neighbor_recall(approx_indices, exact_indices):
+    """Mean fraction of the exact k neighbours found by an approximate search.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> neighbor_recall(np.array([[0, 1], [2, 3]]), np.array([[1, 0], [2, 4]]))
+    0.75
+    """
+    approx = np.asarray(approx_indices)
+    exact = np.asarray(exact_indices)
+    if approx.shape != exact.shape:
+        raise ValueError(
+            f"approx and exact neighbour arrays differ in shape: {approx.shape} vs {exact.shape}"
+        )
+    if exact.size == 0:
+        return 1.0
+    hits = sum(np.intersect1d(a, e).size for a, e in zip(approx, exact))
+    return float(hits / exact.size)
+
+
+class NeighborSearch:
+    """Exact (default) or approximate k-nearest-neighbour search on float32 vectors.
+
+    Parameters
+    ----------
+    metric : {"euclidean", "sqeuclidean", "cosine", "inner_product"}, default="euclidean"
+        Distances returned: Euclidean, squared Euclidean, ``1 - cosine similarity``, or the
+        negative inner product (so that smaller is always closer).
+    backend : {"auto", "faiss-gpu", "torch-cuda", "faiss-cpu", "numpy", "torch-cpu"}
+        See the module docstring. ``"auto"`` picks the fastest one present.
+    algorithm : {"exact", "ivf", "hnsw"}, default="exact"
+        Approximate faiss indexes only when asked for; measure their quality with
+        :func:`measure_recall`.
+    algorithm_params : dict, optional
+        ``ivf``: ``nlist`` (default ``4 * sqrt(n)``, at most ``n / 39``) and ``nprobe``
+        (default ``max(16, nlist // 4)``). ``hnsw``: ``M`` (32), ``efConstruction`` (200),
+        ``efSearch`` (max(128, 2k)).
+    batch_size : int, optional
+        Queries per block. Default: bounded so a block's distances take at most 256 MiB.
+    n_jobs : int, optional
+        Threads for faiss / BLAS (restored after each call); ``None`` keeps the libraries'
+        defaults, ``-1`` uses all cores.
+    random_state : int, default=0
+        Seed of the IVF k-means.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 2.0]], dtype=np.float32)
+    >>> search = NeighborSearch(backend="numpy").fit(X)
+    >>> dist, idx = search.kneighbors(X, 1, exclude=np.arange(3))
+    >>> idx.ravel().tolist()
+    [1, 0, 0]
+    """
+
+    def __init__(
+        self,
+        metric="euclidean",
+        *,
+        backend="auto",
+        algorithm="exact",
+        algorithm_params=None,
+        batch_size=None,
+        n_jobs=None,
+        random_state=0,
+    ):
+        self.metric = metric
+        self.backend = backend
+        self.algorithm = algorithm
+        self.algorithm_params = algorithm_params
+        self.batch_size = batch_size
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+
+    # ------------------------------------------------------------------ build
+    def fit(self, X):
+        """Index the rows of ``X`` (dense or sparse, finite; converted to float32)."""
+        if self.metric not in METRICS:
+            raise ValueError(f"metric must be one of {METRICS}, got {self.metric!r}")
+        n, d = X.shape
+        if n == 0 or d == 0:
+            raise ValueError(f"cannot index an empty matrix of shape {X.shape}")
+        self.backend_ = resolve_backend(self.backend, self.algorithm)
+        self.n_samples_fit_, self.n_features_in_ = n, d
+        self._normalize = self.metric == "cosine"
+        self._ip = self.metric in ("cosine", "inner_product")
+        params = dict(self.algorithm_params or {})
+        if self.backend_ in ("faiss-cpu", "faiss-gpu"):
+            self._index = self._build_faiss(X, params)
+            self._data = None
+        else:
+            self._index = None
+            self._data = self._build_dense(X)
+        return self
+
+    def _build_dense(self, X):
+        if self.backend_ == "numpy":
+            data = _dense_rows(X, 0, X.shape[0], self._normalize)
+            sq = np.einsum("ij,ij->i", data, data)
+            return {"X": data, "sq": sq}
+        import torch
+
+        device = "cuda" if self.backend_ == "torch-cuda" else "cpu"
+        data = torch.from_numpy(_dense_rows(X, 0, X.shape[0], self._normalize)).to(device)
+        return {"X": data, "sq": (data * data).sum(dim=1)}
+
+    def _build_faiss(self, X, params):
+        faiss = _import_faiss()
+        n, d = X.shape
+        metric = faiss.METRIC_INNER_PRODUCT if self._ip else faiss.METRIC_L2
+        known = {"exact": set(), "ivf": {"nlist", "nprobe"}}
+        known["hnsw"] = {"M", "efConstruction", "efSearch"}
+        unknown = set(params) - known[self.algorithm]
+        if unknown:
+            raise ValueError(
+                f"unknown algorithm_params {sorted(unknown)} for algorithm={self.algorithm!r}; "
+                f"valid: {sorted(known[self.algorithm])}"
+            )
+        with _faiss_threads(faiss, self.n_jobs):
+            if self.algorithm == "exact":
+                index = faiss.IndexFlat(d, metric)
+            elif self.algorithm == "ivf":
+                nlist = int(params.get("nlist", max(1, min(int(4 * math.sqrt(n)), n // 39))))
+                if not 1 <= nlist <= n:
+                    raise ValueError(f"ivf nlist={nlist} must be between 1 and n_samples={n}")
+                quantizer = faiss.IndexFlat(d, metric)
+                index = faiss.IndexIVFFlat(quantizer, d, nlist, metric)
+                index.cp.seed = int(self.random_state)
+                index.nprobe = int(params.get("nprobe", min(nlist, max(16, nlist // 4))))
+                # The IVF index frees its quantizer with itself (the usual faiss idiom).
+                index.own_fields = True
+                quantizer.this.disown()
+                index.train(_dense_rows(X, 0, n, self._normalize))
+            else:
+                index = faiss.IndexHNSWFlat(d, int(params.get("M", 32)), metric)
+                index.hnsw.efConstruction = int(params.get("efConstruction", 200))
+                self._ef_search = params.get("efSearch")
+            step = self._rows_per_block(d)
+            for start in range(0, n, step):
+                index.add(_dense_rows(X, start, min(n, start + step), self._normalize))
+        if self.backend_ == "faiss-gpu":
+            index = self._to_gpu(faiss, index)
+        return index
+
+    def _to_gpu(self, faiss, index):
+        # Shards the index over every visible GPU; one GPU gives a plain GPU index.
+        options = faiss.GpuMultipleClonerOptions()
+        options.shard = True
+        return faiss.index_cpu_to_all_gpus(index, co=options)
+
+    def _rows_per_block(self, n_cols):
+        if self.batch_size is not None:
+            return int(self.batch_size)
+        return int(max(64, min(65536, _BLOCK_BYTES // (4 * max(1, n_cols)))))
+
+    # ------------------------------------------------------------------ search
+    def kneighbors(self, X, k, *, exclude=None, return_distance=True):
+        """Return the ``k`` nearest indexed rows of each row of ``X``.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_queries, n_features)
+        k : int
+        exclude : array of int of shape (n_queries,), optional
+            Training index to leave out of each query's neighbours (the query itself when
+            searching the training set). Exclusion is by index, not by position, so a
+            duplicate of the query at distance 0 is kept as a neighbour.
+        return_distance : bool, default=True
+
+        Returns
+        -------
+        distances : ndarray of shape (n_queries, k), float32 (only if ``return_distance``)
+        indices : ndarray of shape (n_queries, k), int64
+        """
+        if not hasattr(self, "backend_"):
+            raise RuntimeError("NeighborSearch is not fitted: call fit(X) first")
+        n_q = X.shape[0]
+        n_excl = 0 if exclude is None else 1
+        available = self.n_samples_fit_ - n_excl
+        if not 1 <= k <= available:
+            raise ValueError(
+                f"k={k} neighbours requested but only {available} indexed points are available"
+                + (" once each query's own point is excluded" if n_excl else "")
+            )
+        if X.shape[1] != self.n_features_in_:
+            raise ValueError(
+                f"queries have {X.shape[1]} features but the index has {self.n_features_in_}"
+            )
+        if exclude is not None:
+            exclude = np.asarray(exclude, dtype=np.int64)
+            if exclude.shape != (n_q,):
+                raise ValueError(f"exclude must have shape ({n_q},), got {exclude.shape}")
+        k_search = min(k + n_excl + _TIE_MARGIN, self.n_samples_fit_)
+        dist = np.empty((n_q, k), dtype=np.float32)
+        idx = np.empty((n_q, k), dtype=np.int64)
+        step = self._rows_per_block(self.n_samples_fit_)
+        for start in range(0, n_q, step):
+            stop = min(n_q, start + step)
+            Q = _dense_rows(X, start, stop, self._normalize)
+            excl = None if exclude is None else exclude[start:stop]
+            d_b, i_b = self._sorted_candidates(Q, k_search, excl)
+            if self.algorithm == "exact":
+                d_b, i_b = self._close_tie_groups(Q, d_b, i_b, k, excl)
+            d_b, i_b = d_b[:, :k], i_b[:, :k]
+            if np.isinf(d_b).any():
+                raise RuntimeError(
+                    f"the {self.algorithm!r} index returned fewer than k={k} neighbours for some "
+                    "queries: raise nprobe / efSearch in algorithm_params or use algorithm='exact'"
+                )
+            dist[start:stop], idx[start:stop] = d_b, i_b
+        if not return_distance:
+            return idx
+        if self.metric == "euclidean":
+            np.sqrt(np.maximum(dist, 0, out=dist), out=dist)
+        elif self.metric == "sqeuclidean":
+            np.maximum(dist, 0, out=dist)
+        elif self.metric == "cosine":
+            dist += 1.0
+        return dist, idx
+
+    def _sorted_candidates(self, Q, k_search, exclude):
+        """``k_search`` candidates per row sorted by (distance, index); excluded ones last."""
+        d_b, i_b = self._search_block(Q, k_search)
+        d_b = np.array(d_b, dtype=np.float32)
+        i_b = np.array(i_b, dtype=np.int64)
+        if self._ip:  # similarities -> distances: smaller is closer everywhere below
+            d_b = -d_b
+        if exclude is not None:
+            d_b[i_b == exclude[:, None]] = np.inf
+        missing = i_b < 0
+        if missing.any():
+            d_b[missing] = np.inf
+            i_b[missing] = np.iinfo(np.int64).max
+        return _order_by_distance_then_index(d_b, i_b, k_search)
+
+    def _close_tie_groups(self, Q, d_b, i_b, k, exclude):
+        """Re-search rows whose every candidate ties with the k-th, with twice the candidates.
+
+        Only then can a tie group at the k-th place run past the candidates the backend
+        returned; re-searching until it fits makes the lower-index rule exact.
+        """
+        n_fit = self.n_samples_fit_
+        while d_b.shape[1] < n_fit:
+            beyond = np.isfinite(d_b) & (d_b > d_b[:, k - 1 : k])
+            open_rows = np.flatnonzero(~beyond.any(axis=1))
+            if open_rows.size == 0:
+                break
+            kk = min(2 * d_b.shape[1], n_fit)
+            d_r, i_r = self._sorted_candidates(
+                Q[open_rows], kk, None if exclude is None else exclude[open_rows]
+            )
+            pad = kk - d_b.shape[1]
+            d_b = np.pad(d_b, ((0, 0), (0, pad)), constant_values=np.inf)
+            i_b = np.pad(i_b, ((0, 0), (0, pad)), constant_values=np.iinfo(np.int64).max)
+            d_b[open_rows], i_b[open_rows] = d_r, i_r
+        return d_b, i_b
+
+    def _search_block(self, Q, k):
+        if self._index is not None:
+            faiss = _import_faiss()
+            with _faiss_threads(faiss, self.n_jobs):
+                if self.algorithm == "hnsw":
+                    self._index.hnsw.efSearch = int(self._ef_search or max(128, 2 * k))
+                return self._index.search(Q, k)
+        if self.backend_ == "numpy":
+            return self._search_numpy(Q, k)
+        return self._search_torch(Q, k)
+
+    def _search_numpy(self, Q, k):
+        X, sq = self._data["X"], self._data["sq"]
+        with _blas_threads(self.n_jobs):
+            prod = Q @ X.T
+        if self._ip:
+            scores = prod
+            part = np.argpartition(-scores, k - 1, axis=1)[:, :k]
+        else:
+            scores = np.einsum("ij,ij->i", Q, Q)[:, None] + sq[None, :] - 2.0 * prod
+            part = np.argpartition(scores, k - 1, axis=1)[:, :k]
+        return np.take_along_axis(scores, part, axis=1), part
+
+    def _search_torch(self, Q, k):
+        import torch
+
+        X, sq = self._data["X"], self._data["sq"]
+        q = torch.from_numpy(Q).to(X.device)
+        best_d, best_i = None, None
+        # Database blocks keep the (queries x block) distance matrix within _BLOCK_BYTES.
+        db_step = max(k, _BLOCK_BYTES // (4 * max(1, q.shape[0])))
+        with torch.inference_mode():
+            for start in range(0, X.shape[0], db_step):
+                block = X[start : start + db_step]
+                prod = q @ block.T
+                if self._ip:
+                    scores = -prod
+                else:
+                    scores = (
+                        (q * q).sum(dim=1, keepdim=True) + sq[start : start + db_step] - 2 * prod
+                    )
+                kk = min(k, block.shape[0])
+                d_b, i_b = torch.topk(scores, kk, dim=1, largest=False, sorted=False)
+                i_b = i_b + start
+                if best_d is None:
+                    best_d, best_i = d_b, i_b
+                else:
+                    cat_d, cat_i = torch.cat([best_d, d_b], 1), torch.cat([best_i, i_b], 1)
+                    best_d, pos = torch.topk(cat_d, min(k, cat_d.shape[1]), dim=1, largest=False)
+                    best_i = torch.gather(cat_i, 1, pos)
+        d = best_d.cpu().numpy()
+        # callers expect similarities from inner-product backends (they negate them)
+        return (-d if self._ip else d), best_i.cpu().numpy()
+
+    def reconstruct(self, start, stop):
+        """Return indexed rows ``start:stop`` as float32 (normalised ones for cosine)."""
+        stop = min(stop, self.n_samples_fit_)
+        if self._data is not None:
+            block = self._data["X"][start:stop]
+            return block if isinstance(block, np.ndarray) else block.cpu().numpy()
+        faiss = _import_faiss()
+        index = self._index
+        if self.backend_ == "faiss-gpu":
+            index = faiss.index_gpu_to_cpu(index)
+        if self.algorithm == "ivf":
+            faiss.extract_index_ivf(index).make_direct_map()
+        return index.reconstruct_n(start, stop - start)
+
+    # ------------------------------------------------------------------ pickling
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        index = state.pop("_index", None)
+        if index is not None:
+            faiss = _import_faiss()
+            if self.backend_ == "faiss-gpu":
+                index = faiss.index_gpu_to_cpu(index)
+            state["_faiss_bytes"] = faiss.serialize_index(index)
+        data = state.get("_data")
+        if data is not None and self.backend_.startswith("torch"):
+            state["_data"] = {key: value.cpu().numpy() for key, value in data.items()}
+        return state
+
+    def __setstate__(self, state):
+        raw = state.pop("_faiss_bytes", None)
+        self.__dict__.update(state)
+        self._index = None
+        if raw is not None:
+            faiss = _import_faiss()
+            self._index = faiss.deserialize_index(raw)
+            if self.backend_ == "faiss-gpu":
+                if _faiss_gpu_count() > 0:
+                    self._index = self._to_gpu(faiss, self._index)
+                else:
+                    warnings.warn(
+                        "loaded a faiss-gpu index on a machine without GPU faiss: searching on "
+                        "the CPU instead",
+                        RuntimeWarning,
+                        stacklevel=2,
+                    )
+                    self.backend_ = "faiss-cpu"
+        elif self._data is not None and self.backend_.startswith("torch"):
+            import torch
+
+            device = "cuda" if self.backend_ == "torch-cuda" else "cpu"
+            if device == "cuda" and not torch.cuda.is_available():
+                warnings.warn(
+                    "loaded a torch-cuda search without CUDA: searching with torch on the CPU",
+                    RuntimeWarning,
+                    stacklevel=2,
+                )
+                self.backend_, device = "torch-cpu", "cpu"
+            self._data = {k: torch.from_numpy(v).to(device) for k, v in self._data.items()}
+
+
+def measure_recall(X, queries, k, *, algorithm="hnsw", algorithm_params=None, **search_params):
+    """Recall of an approximate index against exact search on the same data.
+
+    Returns
+    -------
+    float
+        Mean fraction of the exact ``k`` neighbours that the approximate search finds.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(500, 8)).astype(np.float32)
+    >>> measure_recall(X, X[:50], 5, algorithm="hnsw") > 0.9
+    True
+    """
+    exact = NeighborSearch(algorithm="exact", **search_params).fit(X)
+    approx = NeighborSearch(
+        algorithm=algorithm, algorithm_params=algorithm_params, **search_params
+    ).fit(X)
+    return neighbor_recall(
+        approx.kneighbors(queries, k, return_distance=False),
+        exact.kneighbors(queries, k, return_distance=False),
+    )

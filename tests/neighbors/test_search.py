@@ -1,0 +1,167 @@
+import importlib.util
+import pickle
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import sparse
+from sklearn.neighbors import NearestNeighbors
+
+from posterml.neighbors import NeighborSearch, available_backends, measure_recall, neighbor_recall
+from posterml.neighbors._search import resolve_backend
+
+CPU_BACKENDS = ["numpy", "faiss-cpu"] + (
+    ["torch-cpu"] if importlib.util.find_spec("torch") is not None else []
+)
+
+
+def _integer_data(seed, n=300, d=6, n_dup=20):
+    # Small integers make every float32 distance exact, so all backends must agree bit for bit.
+    rng = np.random.default_rng(seed)
+    X = rng.integers(-3, 4, size=(n, d)).astype(np.float32)
+    X[-n_dup:] = X[:n_dup]  # exact duplicates tie at distance 0
+    return X
+
+
+@pytest.mark.parametrize("backend", CPU_BACKENDS)
+def test_backends_identical_on_exact_data(backend):
+    X = _integer_data(0)
+    Q = _integer_data(1, n=50)
+    ref_d, ref_i = NeighborSearch(backend="numpy").fit(X).kneighbors(Q, 15)
+    d, i = NeighborSearch(backend=backend).fit(X).kneighbors(Q, 15)
+    np.testing.assert_array_equal(i, ref_i)
+    np.testing.assert_array_equal(d, ref_d)
+
+
+@pytest.mark.parametrize("backend", CPU_BACKENDS)
+def test_ties_go_to_the_lower_index(backend):
+    # 40 identical points: every query's neighbours are simply the lowest indices.
+    X = np.zeros((40, 3), dtype=np.float32)
+    idx = NeighborSearch(backend=backend).fit(X).kneighbors(X[:5], 7, return_distance=False)
+    np.testing.assert_array_equal(idx, np.tile(np.arange(7), (5, 1)))
+
+
+@pytest.mark.parametrize("backend", CPU_BACKENDS)
+def test_self_exclusion_is_by_index_not_position(backend):
+    X = np.array([[0.0, 0.0], [0.0, 0.0], [5.0, 5.0], [9.0, 9.0]], dtype=np.float32)
+    search = NeighborSearch(backend=backend).fit(X)
+    dist, idx = search.kneighbors(X, 1, exclude=np.arange(4))
+    # Point 1 is point 0's duplicate: each finds the other at distance 0, never itself.
+    assert idx[:, 0].tolist() == [1, 0, 3, 2]
+    assert dist[0, 0] == 0.0
+    assert dist[1, 0] == 0.0
+
+
+@pytest.mark.parametrize("metric", ["euclidean", "cosine"])
+def test_matches_sklearn_brute_force(metric):
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(400, 12)).astype(np.float32)
+    Q = rng.normal(size=(60, 12)).astype(np.float32)
+    nn = NearestNeighbors(n_neighbors=10, algorithm="brute", metric=metric).fit(X)
+    ref_d, ref_i = nn.kneighbors(Q)
+    for backend in CPU_BACKENDS:
+        d, i = NeighborSearch(metric=metric, backend=backend).fit(X).kneighbors(Q, 10)
+        np.testing.assert_array_equal(i, ref_i)
+        np.testing.assert_allclose(d, ref_d, rtol=1e-4, atol=1e-5)
+
+
+def test_inner_product_orders_by_largest_product():
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(200, 5)).astype(np.float32)
+    Q = rng.normal(size=(10, 5)).astype(np.float32)
+    expected = np.argsort(-(Q @ X.T), axis=1, kind="stable")[:, :5]
+    for backend in CPU_BACKENDS:
+        d, i = NeighborSearch(metric="inner_product", backend=backend).fit(X).kneighbors(Q, 5)
+        np.testing.assert_array_equal(i, expected)
+        np.testing.assert_allclose(-d, np.take_along_axis(Q @ X.T, i, 1), rtol=1e-5)
+
+
+def test_sparse_and_small_batches_give_the_same_neighbours():
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(300, 8)) * (rng.random((300, 8)) < 0.4)
+    Q = X[:70]
+    ref = NeighborSearch().fit(X).kneighbors(Q, 9, return_distance=False)
+    out = (
+        NeighborSearch(batch_size=16)
+        .fit(sparse.csr_matrix(X))
+        .kneighbors(sparse.csr_matrix(Q), 9, return_distance=False)
+    )
+    np.testing.assert_array_equal(out, ref)
+
+
+@pytest.mark.parametrize("backend", CPU_BACKENDS)
+def test_pickle_round_trip(backend):
+    X = _integer_data(6)
+    search = NeighborSearch(backend=backend).fit(X)
+    clone = pickle.loads(pickle.dumps(search))
+    np.testing.assert_array_equal(
+        clone.kneighbors(X[:30], 5, return_distance=False),
+        search.kneighbors(X[:30], 5, return_distance=False),
+    )
+
+
+@pytest.mark.parametrize("algorithm", ["ivf", "hnsw"])
+def test_approximate_search_recall_and_pickle(algorithm):
+    rng = np.random.default_rng(7)
+    centers = rng.normal(scale=5, size=(20, 16))
+    X = (centers[rng.integers(0, 20, 3000)] + rng.normal(size=(3000, 16))).astype(np.float32)
+    recall = measure_recall(X, X[:200], 10, algorithm=algorithm)
+    assert recall >= 0.9
+    search = NeighborSearch(algorithm=algorithm).fit(X)
+    restored = pickle.loads(pickle.dumps(search))
+    np.testing.assert_array_equal(
+        restored.kneighbors(X[:20], 10, return_distance=False),
+        search.kneighbors(X[:20], 10, return_distance=False),
+    )
+
+
+def test_neighbor_recall_counts_overlap():
+    assert neighbor_recall([[1, 2, 3]], [[3, 2, 1]]) == 1.0
+    assert neighbor_recall([[1, 2], [5, 6]], [[1, 9], [7, 8]]) == 0.25
+    with pytest.raises(ValueError, match="differ in shape"):
+        neighbor_recall([[1, 2]], [[1, 2, 3]])
+
+
+def test_clear_errors():
+    X = np.zeros((5, 2), dtype=np.float32)
+    search = NeighborSearch(backend="numpy").fit(X)
+    with pytest.raises(ValueError, match="only 4 indexed points are available once"):
+        search.kneighbors(X, 5, exclude=np.arange(5))
+    with pytest.raises(ValueError, match="queries have 3 features but the index has 2"):
+        search.kneighbors(np.zeros((1, 3)), 1)
+    with pytest.raises(ValueError, match="backend must be one of"):
+        resolve_backend("cuda")
+    with pytest.raises(ValueError, match="is a faiss index"):
+        resolve_backend("numpy", "hnsw")
+    with pytest.raises(ValueError, match="unknown algorithm_params"):
+        NeighborSearch(algorithm="hnsw", algorithm_params={"nprobe": 3}).fit(X)
+    with pytest.raises(ValueError, match="empty matrix"):
+        NeighborSearch().fit(np.zeros((0, 2), dtype=np.float32))
+
+
+def test_auto_prefers_faiss_on_cpu_and_lists_backends():
+    backends = available_backends()
+    assert backends.index("faiss-cpu") < backends.index("numpy")
+    assert "faiss-gpu" not in backends or resolve_backend() == "faiss-gpu"
+    if "faiss-gpu" not in backends and "torch-cuda" not in backends:
+        assert resolve_backend() == "faiss-cpu"
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    n=st.integers(2, 60),
+    d=st.integers(1, 5),
+    seed=st.integers(0, 10_000),
+    data=st.data(),
+)
+def test_property_numpy_and_faiss_agree_on_grid_data(n, d, seed, data):
+    rng = np.random.default_rng(seed)
+    X = rng.integers(0, 3, size=(n, d)).astype(np.float32)  # many exact ties
+    k = data.draw(st.integers(1, n - 1))
+    a = NeighborSearch(backend="numpy").fit(X).kneighbors(X, k, exclude=np.arange(n))
+    b = NeighborSearch(backend="faiss-cpu").fit(X).kneighbors(X, k, exclude=np.arange(n))
+    np.testing.assert_array_equal(a[1], b[1])
+    np.testing.assert_array_equal(a[0], b[0])
+    assert not (a[1] == np.arange(n)[:, None]).any()
+    assert (np.diff(a[0], axis=1) >= 0).all()
