@@ -1,0 +1,199 @@
+import pickle
+
+import numpy as np
+import pytest
+from scipy import sparse
+from sklearn.base import clone
+from sklearn.model_selection import GridSearchCV, KFold
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from posterml.neighbors import MLkNN
+
+
+def _data(seed=0, n=240, d=8, n_labels=5):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, d))
+    W = rng.normal(size=(d, n_labels))
+    Y = ((X @ W + rng.normal(scale=1.5, size=(n, n_labels))) > 1.0).astype(int)
+    Y[:3, :] = 1  # every label has positives
+    return X, Y
+
+
+def _paper_reference(X, Y, Xq, k, s):
+    """Zhang & Zhou (2007), Fig. 1, with explicit loops and brute-force neighbours."""
+    n, n_labels = Y.shape
+
+    def neighbours(x, exclude=None):
+        d = ((X - x) ** 2).sum(axis=1)
+        order = sorted((d[j], j) for j in range(n) if j != exclude)
+        return [j for _, j in order[:k]]
+
+    prior = [(s + Y[:, lab].sum()) / (2 * s + n) for lab in range(n_labels)]
+    c = np.zeros((n_labels, k + 1))
+    c_not = np.zeros((n_labels, k + 1))
+    for i in range(n):
+        nb = neighbours(X[i], exclude=i)
+        for lab in range(n_labels):
+            delta = sum(Y[j, lab] for j in nb)
+            if Y[i, lab]:
+                c[lab, delta] += 1
+            else:
+                c_not[lab, delta] += 1
+    proba = np.zeros((len(Xq), n_labels))
+    pred = np.zeros((len(Xq), n_labels), dtype=int)
+    for t, x in enumerate(Xq):
+        nb = neighbours(x)
+        for lab in range(n_labels):
+            cl = sum(Y[j, lab] for j in nb)
+            p1 = prior[lab] * (s + c[lab, cl]) / (s * (k + 1) + c[lab].sum())
+            p0 = (1 - prior[lab]) * (s + c_not[lab, cl]) / (s * (k + 1) + c_not[lab].sum())
+            proba[t, lab] = p1 / (p1 + p0)
+            pred[t, lab] = int(p1 > p0)
+    return pred, proba
+
+
+@pytest.mark.parametrize(("k", "s"), [(1, 1.0), (5, 1.0), (8, 0.5)])
+def test_matches_the_paper_step_by_step(k, s):
+    X, Y = _data(1, n=80, d=4, n_labels=3)
+    Xq = np.random.default_rng(2).normal(size=(25, 4))
+    pred, proba = _paper_reference(X, Y, Xq, k, s)
+    model = MLkNN(k=k, s=s).fit(X, Y)
+    np.testing.assert_array_equal(model.predict(Xq), pred)
+    np.testing.assert_allclose(model.predict_proba(Xq), proba, rtol=1e-12)
+
+
+def test_paper_mode_excludes_self_and_compat_mode_does_not():
+    X, Y = _data(3)
+    paper = MLkNN(k=5).fit(X, Y)
+    compat = MLkNN(k=5, compat="skmultilearn").fit(X, Y)
+    # Counting itself pushes positives' counts up: the likelihood tables must differ.
+    assert not np.allclose(paper.cond_true_, compat.cond_true_)
+    # With itself counted, a positive always has at least one positive neighbour.
+    assert np.all(compat.cond_true_[:, 0] == compat.s / (compat.s * 6 + Y.sum(axis=0)))
+
+
+def test_compat_mode_equals_scikit_multilearn_ng():
+    skm = pytest.importorskip("skmultilearn.adapt", reason="scikit-multilearn-ng (bench extra)")
+    for seed in range(3):
+        X, Y = _data(seed, n=300)
+        Xq = np.random.default_rng(seed + 10).normal(size=(150, 8))
+        for k in (1, 4, 10):
+            ours = MLkNN(k=k, compat="skmultilearn").fit(X, Y)
+            ref = skm.MLkNN(k=k).fit(X, sparse.csr_matrix(Y))
+            diff = (ours.predict(Xq) != ref.predict(Xq).toarray()).sum()
+            assert diff == 0, f"{diff} label cells differ (seed={seed}, k={k})"
+            np.testing.assert_allclose(
+                ours.predict_proba(Xq), ref.predict_proba(Xq).toarray(), rtol=1e-12
+            )
+
+
+def test_duplicates_count_each_other_as_neighbours():
+    X = np.array([[0.0], [0.0], [10.0], [11.0], [12.0]])
+    Y = np.array([[1, 0], [0, 1], [0, 1], [1, 0], [0, 1]])
+    model = MLkNN(k=1, on_empty_label="raise").fit(X, Y)
+    # Point 0's only neighbour is its duplicate, point 1 (not itself): label 0 count 0.
+    _, idx = model.kneighbors()
+    assert idx[:2, 0].tolist() == [1, 0]
+
+
+@pytest.mark.parametrize("backend", ["numpy", "faiss-cpu"])
+def test_backends_give_identical_models(backend):
+    X, Y = _data(4)
+    ref = MLkNN(k=7, backend="faiss-cpu").fit(X, Y)
+    other = MLkNN(k=7, backend=backend, batch_size=32).fit(X, Y)
+    assert other.backend_ == backend
+    np.testing.assert_array_equal(other.cond_true_, ref.cond_true_)
+    np.testing.assert_array_equal(other.predict_proba(X), ref.predict_proba(X))
+
+
+def test_sparse_inputs_and_sparse_output():
+    X, Y = _data(5)
+    dense = MLkNN(k=5).fit(X, Y)
+    sp = MLkNN(k=5).fit(sparse.csr_matrix(X), sparse.csr_matrix(Y))
+    out = sp.predict(sparse.csr_matrix(X))
+    assert sparse.issparse(out)
+    np.testing.assert_array_equal(out.toarray(), dense.predict(X))
+
+
+def test_label_vector_targets():
+    X, Y = _data(6)
+    y = np.array(["drama", "comedy", "horror"])[Y[:, :3].argmax(axis=1)]
+    model = MLkNN(k=5).fit(X, y)
+    assert model.classes_.tolist() == ["comedy", "drama", "horror"]
+    proba = model.predict_proba(X)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    np.testing.assert_array_equal(model.predict(X), model.classes_[proba.argmax(axis=1)])
+
+
+def test_approximate_search_is_close_to_exact():
+    X, Y = _data(7, n=1500, d=16)
+    exact = MLkNN(k=10).fit(X, Y).predict(X)
+    approx = MLkNN(k=10, algorithm="hnsw").fit(X, Y).predict(X)
+    assert (exact == approx).mean() > 0.97
+
+
+def test_pipeline_clone_gridsearch_pickle_and_repr():
+    X, Y = _data(8)
+    pipe = make_pipeline(StandardScaler(), MLkNN())
+    search = GridSearchCV(
+        pipe,
+        {"mlknn__k": [3, 7], "mlknn__s": [0.5, 1.0]},
+        cv=KFold(3, shuffle=True, random_state=0),
+        scoring="f1_micro",
+    ).fit(X, Y)
+    assert search.best_params_["mlknn__k"] in (3, 7)
+    model = search.best_estimator_
+    restored = pickle.loads(pickle.dumps(model))
+    np.testing.assert_array_equal(restored.predict(X), model.predict(X))
+    assert clone(MLkNN(k=4, s=0.3)).get_params()["k"] == 4
+    assert "MLkNN" in MLkNN()._repr_html_()
+
+
+@pytest.mark.parametrize(
+    ("X", "message"),
+    [
+        (np.array([[np.nan, 1.0]] * 10), "NaN"),
+        (np.array([[np.inf, 1.0]] * 10), "infinity"),
+    ],
+)
+def test_non_finite_input_is_rejected(X, message):
+    Y = np.tile([[1, 0], [0, 1]], (5, 1))
+    with pytest.raises(ValueError, match=message):
+        MLkNN(k=2).fit(X, Y)
+
+
+def test_bad_input_errors_say_what_to_fix():
+    X, Y = _data(9, n=20)
+    with pytest.raises(ValueError, match=r"k=20 is too large for 20 training samples.*k <= 19"):
+        MLkNN(k=20).fit(X, Y)
+    MLkNN(k=20, compat="skmultilearn").fit(X, Y)  # itself counted: 20 points available
+    Y_empty = Y.copy()
+    Y_empty[:, 2] = 0
+    with pytest.raises(ValueError, match=r"label column\(s\) \[2\] have no positive"):
+        MLkNN(k=3).fit(X, Y_empty)
+    with pytest.warns(UserWarning, match="no positive"):
+        MLkNN(k=3, on_empty_label="warn").fit(X, Y_empty)
+    model = MLkNN(k=3).fit(X, Y)
+    with pytest.raises(ValueError, match="X has 3 features, but MLkNN is expecting 8"):
+        model.predict(X[:, :3])
+    with pytest.raises(ValueError, match="0 sample"):
+        MLkNN(k=3).fit(X[:0], Y[:0])
+    with pytest.raises(ValueError, match=r"only 0 and 1, found values \[0, 2\]"):
+        MLkNN(k=3).fit(X, Y * 2)
+    with pytest.raises(ValueError, match="multi-class multi-output"):
+        MLkNN(k=3).fit(X, Y + Y[:, ::-1] + Y[:, [1, 2, 3, 4, 0]])
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+        MLkNN(k=3).fit(X, Y[:-1])
+
+
+def test_kneighbors_on_training_set_excludes_self():
+    X, Y = _data(10, n=50)
+    model = MLkNN(k=4).fit(X, Y)
+    dist, idx = model.kneighbors()
+    assert idx.shape == (50, 4)
+    assert not (idx == np.arange(50)[:, None]).any()
+    d2, i2 = model.kneighbors(X, n_neighbors=5)
+    np.testing.assert_array_equal(i2[:, 0], np.arange(50))
+    np.testing.assert_array_equal(i2[:, 1:], idx)
+    np.testing.assert_allclose(d2[:, 1:], dist, rtol=1e-5)
