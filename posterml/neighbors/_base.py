@@ -112,6 +112,17 @@ class _NeighborLabelBase(MultiOutputMixin, ClassifierMixin, BaseEstimator):
         for start in range(0, n, step):
             yield start, min(n, start + step)
 
+    def _iter_neighbors(self, X, k, *, training):
+        """Yield ``(start, stop, indices)`` per query batch; ``training`` excludes each row itself.
+
+        Every search of fit, predict and the k-sweep goes through here, so that they see the
+        same batches and therefore bit-identical distances.
+        """
+        for start, stop in self._batches(X.shape[0]):
+            exclude = np.arange(start, stop) if training else None
+            idx = self._search.kneighbors(X[start:stop], k, exclude=exclude, return_distance=False)
+            yield start, stop, idx
+
     def _label_counts(self, idx, Y=None):
         """Per query row, how many of its neighbours ``idx`` carry each label (int32)."""
         Y = self._Y if Y is None else Y

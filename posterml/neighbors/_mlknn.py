@@ -154,49 +154,31 @@ class MLkNN(_NeighborLabelBase):
         warnings.warn(message, UserWarning, stacklevel=3)
 
     def _training_counts(self, X, include_self):
-        n = X.shape[0]
-        counts = np.empty((n, self._Y.shape[1]), dtype=np.int32)
-        for start, stop in self._batches(n):
-            if include_self:
-                idx = self._search.kneighbors(X[start:stop], self.k, return_distance=False)
-            else:
-                idx = self._search.kneighbors(
-                    X[start:stop],
-                    self.k,
-                    exclude=np.arange(start, stop),
-                    return_distance=False,
-                )
+        counts = np.empty((X.shape[0], self._Y.shape[1]), dtype=np.int32)
+        for start, stop, idx in self._iter_neighbors(X, self.k, training=not include_self):
             counts[start:stop] = self._label_counts(idx)
         return counts
 
     def _fit_probabilities(self, Y, counts):
-        n, n_labels = Y.shape
-        k, s = self.k, float(self.s)
-        # Same float64 expressions, in the same order, as scikit-multilearn: compat mode must
-        # reproduce its p_true >= p_false decisions bit for bit.
-        self.prior_true_ = (s + Y.sum(axis=0, dtype=np.float64)) / (s * 2 + n)
-        # c[l, j]: training points with (without) label l of which j neighbours carry l.
-        flat = (np.arange(n_labels) * (k + 1) + counts).ravel()
-        positive = Y.ravel().astype(bool)
-        size = n_labels * (k + 1)
-        c_true = np.bincount(flat[positive], minlength=size).reshape(n_labels, k + 1)
-        c_false = np.bincount(flat[~positive], minlength=size).reshape(n_labels, k + 1)
-        self.cond_true_ = (s + c_true) / (s * (k + 1) + c_true.sum(axis=1, keepdims=True))
-        self.cond_false_ = (s + c_false) / (s * (k + 1) + c_false.sum(axis=1, keepdims=True))
-        self.n_labels_ = n_labels
+        self.prior_true_, self.cond_true_, self.cond_false_ = _likelihood_tables(
+            Y, counts, self.k, float(self.s)
+        )
+        self.n_labels_ = Y.shape[1]
 
     def _joint(self, X):
         """``P(H1) P(E|H1)`` and ``P(H0) P(E|H0)`` for every query and label (float64)."""
-        n = X.shape[0]
-        p_true = np.empty((n, self.n_labels_))
-        p_false = np.empty((n, self.n_labels_))
-        prior_false = 1 - self.prior_true_
+        p_true = np.empty((X.shape[0], self.n_labels_))
+        p_false = np.empty_like(p_true)
+        for start, stop, idx in self._iter_neighbors(X, self.k, training=False):
+            p_true[start:stop], p_false[start:stop] = self._joint_from_counts(
+                self._label_counts(idx)
+            )
+        return p_true, p_false
+
+    def _joint_from_counts(self, counts):
         rows = np.arange(self.n_labels_)
-        for start, stop in self._batches(n):
-            idx = self._search.kneighbors(X[start:stop], self.k, return_distance=False)
-            counts = self._label_counts(idx)
-            p_true[start:stop] = self.prior_true_ * self.cond_true_[rows, counts]
-            p_false[start:stop] = prior_false * self.cond_false_[rows, counts]
+        p_true = self.prior_true_ * self.cond_true_[rows, counts]
+        p_false = (1 - self.prior_true_) * self.cond_false_[rows, counts]
         return p_true, p_false
 
     def predict_proba(self, X):
@@ -234,3 +216,22 @@ class MLkNN(_NeighborLabelBase):
         if self._single_label and len(self.classes_) == 2:
             return log_odds[:, 0]
         return log_odds
+
+
+def _likelihood_tables(Y, counts, k, s):
+    """Priors ``P(H1_l)`` and likelihoods ``P(E_j|H1_l)``, ``P(E_j|H0_l)`` (Zhang & Zhou, Fig. 1).
+
+    Same float64 expressions, in the same order, as scikit-multilearn: compat mode must
+    reproduce its ``p_true >= p_false`` decisions bit for bit.
+    """
+    n, n_labels = Y.shape
+    prior_true = (s + Y.sum(axis=0, dtype=np.float64)) / (s * 2 + n)
+    # c[l, j]: training points with (without) label l of which j neighbours carry l.
+    flat = (np.arange(n_labels) * (k + 1) + counts).ravel()
+    positive = Y.ravel().astype(bool)
+    size = n_labels * (k + 1)
+    c_true = np.bincount(flat[positive], minlength=size).reshape(n_labels, k + 1)
+    c_false = np.bincount(flat[~positive], minlength=size).reshape(n_labels, k + 1)
+    cond_true = (s + c_true) / (s * (k + 1) + c_true.sum(axis=1, keepdims=True))
+    cond_false = (s + c_false) / (s * (k + 1) + c_false.sum(axis=1, keepdims=True))
+    return prior_true, cond_true, cond_false

@@ -1,0 +1,68 @@
+import numpy as np
+import pytest
+from sklearn.model_selection import GridSearchCV, KFold
+
+from posterml.metrics import SCORERS
+from posterml.model_selection import MLkNNCV, MultilabelStratifiedGroupKFold, ksweep
+from posterml.neighbors import MLkNN
+
+
+def _data(seed=0, n=400, d=10, n_labels=5):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, d))
+    Y = (X[:, :n_labels] + rng.normal(size=(n, n_labels)) > 0.5).astype(int)
+    return X, Y
+
+
+@pytest.mark.parametrize("compat", ["paper", "skmultilearn"])
+def test_scores_equal_gridsearchcv_to_the_last_digit(compat):
+    X, Y = _data()
+    ks = [1, 2, 5, 10, 25]
+    cv = KFold(5, shuffle=True, random_state=0)
+    sweep = ksweep(X, Y, ks, cv=cv, compat=compat)
+    grid = GridSearchCV(MLkNN(compat=compat), {"k": ks}, cv=cv, scoring=SCORERS, refit=False).fit(
+        X, Y
+    )
+    assert sweep["param_k"].tolist() == ks
+    for name in SCORERS:
+        for f in range(5):
+            key = f"split{f}_test_{name}"
+            np.testing.assert_array_equal(sweep[key], grid.cv_results_[key], err_msg=key)
+        np.testing.assert_array_equal(
+            sweep[f"rank_test_{name}"], grid.cv_results_[f"rank_test_{name}"]
+        )
+
+
+def test_group_stratified_folds_and_label_vector():
+    X, Y = _data(1)
+    groups = np.arange(len(X)) // 2  # pairs of rows belong to one movie
+    cv = MultilabelStratifiedGroupKFold(4, random_state=0)
+    sweep = ksweep(X, Y, [3, 9], cv=cv, groups=groups, scoring=["overall_f1"])
+    grid = GridSearchCV(MLkNN(), {"k": [3, 9]}, cv=cv, scoring=SCORERS["overall_f1"])
+    grid.fit(X, Y, groups=groups)
+    np.testing.assert_array_equal(
+        sweep["mean_test_overall_f1"], grid.cv_results_["mean_test_score"]
+    )
+    y = Y.argmax(axis=1)
+    res = ksweep(X, y, [1, 5], cv=3)
+    assert set(res) >= {"mean_test_accuracy", "rank_test_accuracy"}
+
+
+def test_mlknncv_selects_and_refits_best_k():
+    X, Y = _data(2)
+    model = MLkNNCV(k_values=[1, 5, 15], cv=3, scoring=["hamming_loss", "overall_f1"]).fit(X, Y)
+    best = int(np.argmax(model.cv_results_["mean_test_hamming_loss"]))
+    assert model.best_k_ == [1, 5, 15][best]
+    assert model.best_estimator_.k == model.best_k_
+    np.testing.assert_array_equal(model.predict(X), MLkNN(k=model.best_k_).fit(X, Y).predict(X))
+    with pytest.raises(ValueError, match="refit='all_match' is not one of the scores"):
+        MLkNNCV(k_values=[1], cv=3, scoring=["overall_f1"], refit="all_match").fit(X, Y)
+
+
+def test_too_large_k_values_are_dropped_with_a_warning():
+    X, Y = _data(3, n=40)
+    with pytest.warns(UserWarning, match=r"k values \[100\] exceed"):
+        res = ksweep(X, Y, [1, 5, 100], cv=4, scoring="overall_f1")
+    assert res["param_k"].tolist() == [1, 5]
+    with pytest.raises(ValueError, match="no k in"):
+        ksweep(X, Y, [500], cv=4)
