@@ -20,8 +20,10 @@ $(VENV)/.installed-demo: pyproject.toml
 	$(PIP) install -q -e ".[cnn,plot]"
 	touch $@
 
+# The main job: dataset summary and baselines, then seed 000's k-sweep tables.
 demo: $(VENV)/.installed-demo
 	$(VENV)/bin/posterml info
+	$(PY) benchmarks/ksweep.py
 
 test: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check .
