@@ -165,3 +165,31 @@ def test_property_numpy_and_faiss_agree_on_grid_data(n, d, seed, data):
     np.testing.assert_array_equal(a[0], b[0])
     assert not (a[1] == np.arange(n)[:, None]).any()
     assert (np.diff(a[0], axis=1) >= 0).all()
+
+
+@pytest.mark.parametrize("metric", ["euclidean", "cosine", "inner_product"])
+def test_ivf_probing_every_list_is_exact(metric):
+    rng = np.random.default_rng(8)
+    X = rng.normal(size=(2000, 12)).astype(np.float32)
+    Q = rng.normal(size=(150, 12)).astype(np.float32)
+    exact = NeighborSearch(metric=metric).fit(X).kneighbors(Q, 7)
+    full = NeighborSearch(
+        metric=metric, algorithm="ivf", algorithm_params={"nlist": 20, "nprobe": 20}
+    ).fit(X)
+    d, i = full.kneighbors(Q, 7)
+    np.testing.assert_array_equal(i, exact[1])
+    np.testing.assert_allclose(d, exact[0], rtol=1e-4, atol=1e-4)
+    # training rows come back in their original order from the list-sorted store
+    np.testing.assert_allclose(
+        full.reconstruct(5, 9),
+        X[5:9] / (np.linalg.norm(X[5:9], axis=1, keepdims=True) if metric == "cosine" else 1),
+        rtol=1e-6,
+    )
+
+
+def test_ivf_validates_its_parameters():
+    X = np.random.default_rng(9).normal(size=(100, 4)).astype(np.float32)
+    with pytest.raises(ValueError, match="nprobe=9 must be between 1 and nlist=5"):
+        NeighborSearch(algorithm="ivf", algorithm_params={"nlist": 5, "nprobe": 9}).fit(X)
+    with pytest.raises(ValueError, match="nlist=500 must be between 1 and n_samples=100"):
+        NeighborSearch(algorithm="ivf", algorithm_params={"nlist": 500}).fit(X)
