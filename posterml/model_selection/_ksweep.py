@@ -2,17 +2,15 @@
 
 import time
 import warnings
-from numbers import Integral, Real
+from functools import partial
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, MultiOutputMixin
 from sklearn.model_selection import check_cv
 from sklearn.utils import _safe_indexing
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, indexable
 
 from posterml.neighbors import MLkNN
-from posterml.neighbors._search import ALGORITHMS, BACKENDS
 
 #: Seed 000's list of k.
 SEED_K_VALUES = (1, 3, 5, 7, 10, 15, 20, 30, 40, 50, 100)
@@ -65,6 +63,62 @@ def _usable_k(k_values, n_train_min, include_self):
     return usable
 
 
+class _SharedSearch:
+    """One neighbour search over every row the folds use; each fold's lists are filtered from it.
+
+    Rows are ordered by (distance, index) in a total order, so the k nearest *training* points
+    of a fold are exactly the first k of a row's global list that belong to the fold's
+    training set, re-sorted by (distance, index within the fold) as a search on the fold
+    would have it. The global lists are long enough that this leaves k almost always; a row
+    left short (or whose k-th survivor ties with the end of its list) is searched again,
+    exactly, within its fold.
+    """
+
+    def __init__(self, template, X, folds, k_max, include_self):
+        union = np.unique(np.concatenate([np.concatenate([tr, te]) for tr, te in folds]))
+        self.position = np.full(X.shape[0], -1, dtype=np.int64)
+        self.position[union] = np.arange(union.size)
+        self.n_union = union.size
+        self.k_max = k_max
+        self.include_self = include_self
+        smallest = min(len(train) for train, _ in folds) / union.size
+        self.available = union.size - (0 if include_self else 1)
+        self.K = min(self.available, int(np.ceil(k_max / smallest * 1.2)) + 16)
+        searcher = MLkNN(**template.get_params())
+        X_union = _take(X, union)
+        searcher._fit_search(X_union)
+        dist = np.empty((union.size, self.K), dtype=np.float32)
+        idx = np.empty((union.size, self.K), dtype=np.int64)
+        for start, stop in searcher._batches(union.size):
+            exclude = None if include_self else np.arange(start, stop)
+            dist[start:stop], idx[start:stop] = searcher._search.kneighbors(
+                X_union[start:stop], self.K, exclude=exclude
+            )
+        self.dist, self.idx = dist, idx
+        self.n_refined = 0
+
+    def fold_lists(self, rows, train, refine):
+        """The ``k_max`` nearest training points of ``rows``, as indices into ``train``."""
+        local = np.full(self.n_union, -1, dtype=np.int64)
+        local[self.position[train]] = np.arange(len(train))
+        cand_d = self.dist[self.position[rows]]
+        cand_l = local[self.idx[self.position[rows]]]
+        ok = cand_l >= 0
+        key_d = np.where(ok, cand_d, np.inf)
+        key_l = np.where(ok, cand_l, np.iinfo(np.int64).max)
+        order = np.lexsort((key_l, key_d), axis=-1)[:, : self.k_max]
+        lists = np.take_along_axis(key_l, order, axis=1)
+        kth = np.take_along_axis(key_d, order[:, -1:], axis=1)[:, 0]
+        short = ok.sum(axis=1) < self.k_max
+        if self.available > self.K:
+            short |= kth >= cand_d[:, -1]
+        if short.any():
+            which = np.flatnonzero(short)
+            lists[which] = refine(which)
+            self.n_refined += which.size
+        return lists
+
+
 def ksweep(
     X,
     y,
@@ -82,14 +136,22 @@ def ksweep(
     n_jobs=None,
     compat="paper",
     on_empty_label="raise",
+    search="shared",
 ):
-    """Cross-validate ML-kNN for every k from one neighbour search per fold.
+    """Cross-validate ML-kNN for every k from a single neighbour search.
 
-    Each fold searches its training points (excluding themselves) and its test points once,
-    at the largest k; every smaller k reuses the prefix of those neighbour lists, which is
-    exactly its own k-nearest list because ties are broken by training index. The scores are
-    therefore identical to ``GridSearchCV(MLkNN(), {"k": k_values}, cv=cv)`` on the same
-    folds, at the cost of about one fit.
+    ``search="shared"`` (default) searches every row once, at a k large enough for the
+    largest k of the sweep in any fold; each fold's training and test neighbour lists are
+    that list filtered to the fold's training points. ``search="per-fold"`` searches each
+    fold's training and test points once instead (what GridSearchCV does per k and fold).
+    Either way every k reuses the prefix of the lists, which is exactly its own k-nearest
+    list because ties are broken by index, so the scores equal those of
+    ``GridSearchCV(MLkNN(), {"k": k_values}, cv=cv)`` on the same folds. The shared search
+    costs about one ML-kNN fit; per-fold costs about ``n_splits * (1 - 1/n_splits)`` fits.
+
+    The one caveat is floating point: a search computes a distance inside a matrix product
+    whose blocking depends on the batch, so two neighbours whose float32 distances agree to
+    the last bit but one may be ordered differently by a shared and a per-fold search.
 
     Parameters
     ----------
@@ -107,13 +169,15 @@ def ksweep(
         ``"accuracy"`` (label vector).
     s, metric, backend, algorithm, algorithm_params, batch_size, n_jobs, compat, on_empty_label
         As in :class:`posterml.MLkNN`.
+    search : {"shared", "per-fold"}, default="shared"
 
     Returns
     -------
     results : dict of ndarray
         ``cv_results_``-like: ``param_k``, ``params``, ``split{i}_test_{name}``,
         ``mean_test_{name}``, ``std_test_{name}``, ``rank_test_{name}``, plus
-        ``mean_search_time`` (seconds of neighbour search per fold, shared by all k).
+        ``search_seconds`` (neighbour search time of the whole sweep, shared by all k) and
+        ``n_refined`` (fold rows the shared search left short, searched again exactly).
 
     Examples
     --------
@@ -140,34 +204,48 @@ def ksweep(
         on_empty_label=on_empty_label,
     )
     template._validate_params()
+    if search not in ("shared", "per-fold"):
+        raise ValueError(f"search must be 'shared' or 'per-fold', got {search!r}")
     X, y, groups = indexable(X, y, groups)
     # Validate the whole set once (finite values, consistent lengths, target type).
-    template._validate_fit_data(X, y)
+    X_all, _ = template._validate_fit_data(X, y)
     single_label = template._single_label
     # Stratified folds for a label vector, plain KFold for an indicator matrix (as sklearn).
     splitter = check_cv(cv, y if single_label else None, classifier=single_label)
-    folds = list(splitter.split(X, y, groups))
+    folds = [(np.asarray(tr), np.asarray(te)) for tr, te in splitter.split(X, y, groups)]
     include_self = compat == "skmultilearn"
     ks = _usable_k(k_values, min(len(train) for train, _ in folds), include_self)
+    k_max = ks[-1]
     scorers = _resolve_scoring(scoring, single_label)
 
     scores = {name: np.empty((len(folds), len(ks))) for name in scorers}
-    search_times = []
+    t0 = time.perf_counter()
+    shared = (
+        _SharedSearch(template, X_all, folds, k_max, include_self) if search == "shared" else None
+    )
+    search_seconds = time.perf_counter() - t0
     for f, (train, test) in enumerate(folds):
         X_tr, y_tr = _take(X, train), _take(y, train)
         X_te, y_te = _take(X, test), _take(y, test)
-        fold = MLkNN(**{**template.get_params(), "k": ks[-1]})
+        fold = MLkNN(**{**template.get_params(), "k": k_max})
         X_tr, Y_tr = fold._validate_fit_data(X_tr, y_tr)
         fold._check_empty_labels(Y_tr)
         X_te = fold._validate_predict_data(X_te)
-        t0 = time.perf_counter()
-        fold._fit_search(X_tr)
         fold._Y = Y_tr
-        tr_idx = np.concatenate(
-            [i for *_, i in fold._iter_neighbors(X_tr, ks[-1], training=not include_self)]
-        )
-        te_idx = np.concatenate([i for *_, i in fold._iter_neighbors(X_te, ks[-1], training=False)])
-        search_times.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        if shared is None:
+            fold._fit_search(X_tr)
+            tr_idx = np.concatenate(
+                [i for *_, i in fold._iter_neighbors(X_tr, k_max, training=not include_self)]
+            )
+            te_idx = np.concatenate(
+                [i for *_, i in fold._iter_neighbors(X_te, k_max, training=False)]
+            )
+        else:
+            again = partial(_search_in_fold, fold, X_tr, k_max)
+            tr_idx = shared.fold_lists(train, train, partial(again, X_tr, not include_self))
+            te_idx = shared.fold_lists(test, train, partial(again, X_te, False))
+        search_seconds += time.perf_counter() - t0
         tr_counts = np.zeros((X_tr.shape[0], Y_tr.shape[1]), dtype=np.int32)
         te_counts = np.zeros((X_te.shape[0], Y_tr.shape[1]), dtype=np.int32)
         previous = 0
@@ -192,7 +270,8 @@ def ksweep(
     results = {
         "param_k": np.asarray(ks),
         "params": [{"k": k} for k in ks],
-        "mean_search_time": np.full(len(ks), float(np.mean(search_times))),
+        "search_seconds": np.full(len(ks), search_seconds),
+        "n_refined": np.full(len(ks), 0 if shared is None else shared.n_refined),
     }
     for name, table in scores.items():
         for f in range(len(folds)):
@@ -203,6 +282,14 @@ def ksweep(
         order = -table.mean(axis=0)
         results[f"rank_test_{name}"] = np.searchsorted(np.sort(order), order) + 1
     return results
+
+
+def _search_in_fold(fold, X_tr, k, queries, training, which):
+    """Exact search of rows ``which`` of ``queries`` among the fold's training points."""
+    if not hasattr(fold, "_search"):
+        fold._fit_search(X_tr)
+    exclude = which if training else None
+    return fold._search.kneighbors(queries[which], k, exclude=exclude, return_distance=False)
 
 
 def _take(data, rows):
@@ -249,19 +336,12 @@ class MLkNNCV(MetaEstimatorMixin, MultiOutputMixin, ClassifierMixin, BaseEstimat
     """
 
     _parameter_constraints: dict = {
+        # every ML-kNN parameter but k, which the sweep chooses
+        **{name: rule for name, rule in MLkNN._parameter_constraints.items() if name != "k"},
         "k_values": ["array-like"],
         "cv": ["cv_object"],
         "scoring": [str, list, tuple, dict, None],
         "refit": [str, None],
-        "s": [Interval(Real, 0, None, closed="neither")],
-        "metric": [StrOptions({"euclidean", "cosine", "inner_product"})],
-        "backend": [StrOptions(set(BACKENDS))],
-        "algorithm": [StrOptions(set(ALGORITHMS))],
-        "algorithm_params": [dict, None],
-        "batch_size": [Interval(Integral, 1, None, closed="left"), None],
-        "n_jobs": [Integral, None],
-        "compat": [StrOptions({"paper", "skmultilearn"})],
-        "on_empty_label": [StrOptions({"raise", "warn"})],
     }
 
     def __init__(

@@ -66,3 +66,40 @@ def test_too_large_k_values_are_dropped_with_a_warning():
     assert res["param_k"].tolist() == [1, 5]
     with pytest.raises(ValueError, match="no k in"):
         ksweep(X, Y, [500], cv=4)
+
+
+@pytest.mark.parametrize("compat", ["paper", "skmultilearn"])
+def test_shared_search_equals_per_fold_on_unsorted_and_partial_folds(compat):
+    from sklearn.model_selection import ShuffleSplit
+
+    X, Y = _data(4, n=300)
+    # ShuffleSplit gives unsorted train indices and leaves rows out of every fold
+    cv = list(ShuffleSplit(3, train_size=0.5, test_size=0.2, random_state=0).split(X))
+    names = ["hamming_loss", "overall_f1", "top_k_accuracy"]
+    shared = ksweep(X, Y, [1, 4, 9, 20], cv=cv, scoring=names, compat=compat)
+    per_fold = ksweep(X, Y, [1, 4, 9, 20], cv=cv, scoring=names, compat=compat, search="per-fold")
+    for name in names:
+        np.testing.assert_array_equal(
+            shared[f"mean_test_{name}"], per_fold[f"mean_test_{name}"], err_msg=name
+        )
+
+
+def test_tie_heavy_data_goes_through_the_exact_refinement():
+    rng = np.random.default_rng(5)
+    X = rng.integers(0, 2, size=(240, 4)).astype(float)  # 16 distinct points: huge tie groups
+    Y = (rng.random((240, 3)) < 0.4).astype(int)
+    cv = KFold(4, shuffle=True, random_state=1)
+    shared = ksweep(X, Y, [2, 6, 30], cv=cv, scoring=["hamming_loss"])
+    assert shared["n_refined"][0] > 0
+    grid = GridSearchCV(MLkNN(), {"k": [2, 6, 30]}, cv=cv, scoring=SCORERS["hamming_loss"]).fit(
+        X, Y
+    )
+    np.testing.assert_array_equal(
+        shared["mean_test_hamming_loss"], grid.cv_results_["mean_test_score"]
+    )
+
+
+def test_unknown_search_strategy():
+    X, Y = _data(5, n=60)
+    with pytest.raises(ValueError, match="search must be 'shared' or 'per-fold'"):
+        ksweep(X, Y, [1], cv=3, search="global")
