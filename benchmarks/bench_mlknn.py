@@ -5,7 +5,8 @@ Implementations, each run in a fresh subprocess (so peak RSS belongs to it alone
 - ``floor``: raw faiss exact search, the least any exact ML-kNN must do: index the training
   set, search it at k+1 (self included) and search the test set at k;
 - ``posterml``: posterml.MLkNN (faiss-cpu backend, exact);
-- ``posterml-hnsw``: posterml.MLkNN(algorithm="hnsw"), with its neighbour recall vs exact;
+- ``posterml-ivf`` / ``posterml-hnsw``: posterml.MLkNN(algorithm="ivf" / "hnsw"), with
+  their neighbour recall against exact search on 500 test queries;
 - ``skmultilearn-ng``: skmultilearn.adapt.MLkNN (the peer; ``bench`` extra);
 - ``sklearn-knn``: sklearn KNeighborsClassifier(algorithm="brute") on the indicator matrix.
 
@@ -25,7 +26,7 @@ import time
 
 import numpy as np
 
-IMPLS = ("floor", "posterml", "posterml-hnsw", "skmultilearn-ng", "sklearn-knn")
+IMPLS = ("floor", "posterml", "posterml-ivf", "posterml-hnsw", "skmultilearn-ng", "sklearn-knn")
 
 
 def make_data(n_train, d, n_labels=20, seed=0):
@@ -50,7 +51,7 @@ def _rss_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def run_one(impl, n_train, d, k):
+def run_one(impl, n_train, d, k, approx_params=None):
     # Imports happen before the clock starts: only the work is timed.
     import faiss
     from scipy import sparse
@@ -69,9 +70,11 @@ def run_one(impl, n_train, d, k):
         index.add(X)
         index.search(X, k + 1)
         index.search(Xt, k)
-    elif impl in ("posterml", "posterml-hnsw"):
-        algorithm = "hnsw" if impl == "posterml-hnsw" else "exact"
-        model = MLkNN(k=k, backend="faiss-cpu", algorithm=algorithm).fit(X, Y)
+    elif impl.startswith("posterml"):
+        algorithm = impl.partition("-")[2] or "exact"
+        params = approx_params if algorithm != "exact" else None
+        model = MLkNN(k=k, backend="faiss-cpu", algorithm=algorithm, algorithm_params=params)
+        model.fit(X, Y)
         model.predict(Xt)
         if algorithm != "exact":
             elapsed = time.perf_counter() - t0
@@ -98,16 +101,24 @@ def main(argv=None):
     parser.add_argument("--k", type=int, default=10)
     parser.add_argument("--repeat", type=int, default=1, help="runs per cell (minimum kept)")
     parser.add_argument("--timeout", type=int, default=1800, help="seconds per run")
+    parser.add_argument(
+        "--ivf", default="{}", help="JSON algorithm_params of posterml-ivf, e.g. '{\"nprobe\": 4}'"
+    )
+    parser.add_argument("--hnsw", default="{}", help="JSON algorithm_params of posterml-hnsw")
     parser.add_argument("--one", nargs=3, metavar=("IMPL", "N", "D"), help=argparse.SUPPRESS)
     parser.add_argument("--json", help="also write the results here")
     args = parser.parse_args(argv)
     if args.one:
         impl, n, d = args.one
-        print(json.dumps(run_one(impl, int(n), int(d), args.k)))
+        params = {"posterml-ivf": args.ivf, "posterml-hnsw": args.hnsw}.get(impl, "{}")
+        print(json.dumps(run_one(impl, int(n), int(d), args.k, json.loads(params))))
         return 0
 
     results = []
-    print(f"k={args.k}; n_test = n_train/8; 20 labels; one process per run\n")
+    print(
+        f"k={args.k}; n_test = n_train/8; 20 labels; one process per run; "
+        f"best of {args.repeat}; ivf {args.ivf}; hnsw {args.hnsw}\n"
+    )
     print("| n_train | d | implementation | seconds | × floor | peak MB | note |")
     print("|---|---|---|---|---|---|---|")
     for shape in args.shapes:
@@ -117,6 +128,7 @@ def main(argv=None):
             best = None
             for _ in range(args.repeat):
                 cmd = [sys.executable, __file__, "--one", impl, str(n), str(d), "--k", str(args.k)]
+                cmd += ["--ivf", args.ivf, "--hnsw", args.hnsw]
                 try:
                     done = subprocess.run(
                         cmd, capture_output=True, text=True, timeout=args.timeout, check=True

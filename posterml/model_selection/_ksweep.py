@@ -6,6 +6,7 @@ from functools import partial
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, MultiOutputMixin
+from sklearn.metrics import check_scoring
 from sklearn.model_selection import check_cv
 from sklearn.utils import _safe_indexing
 from sklearn.utils.validation import check_is_fitted, indexable
@@ -96,6 +97,27 @@ class _SharedSearch:
             )
         self.dist, self.idx = dist, idx
         self.n_refined = 0
+        self.union = union
+        self._searcher = searcher
+
+    def covers_all_rows(self):
+        return self.n_union == self.position.size and np.array_equal(
+            self.union, np.arange(self.n_union)
+        )
+
+    def fit_estimator(self, estimator, X, y):
+        """Fit ``estimator`` (an unfitted MLkNN with k <= k_max) on all rows from the lists."""
+        estimator._validate_params()
+        X, Y = estimator._validate_fit_data(X, y)
+        estimator._check_k(X.shape[0], self.include_self)
+        estimator._check_empty_labels(Y)
+        estimator._search = self._searcher._search
+        estimator.backend_ = self._searcher.backend_
+        estimator.n_samples_fit_ = X.shape[0]
+        estimator._Y = Y
+        counts = estimator._label_counts(self.idx[:, : estimator.k])
+        estimator._fit_probabilities(Y, counts)
+        return estimator
 
     def fold_lists(self, rows, train, refine):
         """The ``k_max`` nearest training points of ``rows``, as indices into ``train``."""
@@ -191,6 +213,29 @@ def ksweep(
     >>> bool(res["mean_test_overall_f1"][2] > 0.7)
     True
     """
+    return _ksweep(**{name: value for name, value in locals().items()})[0]
+
+
+def _ksweep(
+    X,
+    y,
+    k_values,
+    *,
+    cv,
+    groups,
+    scoring,
+    s,
+    metric,
+    backend,
+    algorithm,
+    algorithm_params,
+    batch_size,
+    n_jobs,
+    compat,
+    on_empty_label,
+    search,
+):
+    """:func:`ksweep`, also returning the shared search (or None) for MLkNNCV's refit."""
     template = MLkNN(
         k=1,
         s=s,
@@ -217,6 +262,7 @@ def ksweep(
     ks = _usable_k(k_values, min(len(train) for train, _ in folds), include_self)
     k_max = ks[-1]
     scorers = _resolve_scoring(scoring, single_label)
+    multimetric = check_scoring(template, scoring=scorers)
 
     scores = {name: np.empty((len(folds), len(ks))) for name in scorers}
     t0 = time.perf_counter()
@@ -264,8 +310,9 @@ def ksweep(
             )
             model._fit_probabilities(Y_tr, tr_counts)
             model._sweep_counts = te_counts
-            for name, scorer in scorers.items():
-                scores[name][f, j] = scorer(model, X_te, y_te)
+            # one predict / predict_proba for all the scores, as GridSearchCV does
+            for name, value in multimetric(model, X_te, y_te).items():
+                scores[name][f, j] = value
 
     results = {
         "param_k": np.asarray(ks),
@@ -281,7 +328,7 @@ def ksweep(
         # rank 1 = best; equal means share the lower rank, as in GridSearchCV
         order = -table.mean(axis=0)
         results[f"rank_test_{name}"] = np.searchsorted(np.sort(order), order) + 1
-    return results
+    return results, shared
 
 
 def _search_in_fold(fold, X_tr, k, queries, training, which):
@@ -391,8 +438,15 @@ class MLkNNCV(MetaEstimatorMixin, MultiOutputMixin, ClassifierMixin, BaseEstimat
             [scoring] if isinstance(scoring, str) else list(scoring)
         ):
             raise ValueError(f"refit={refit!r} is not one of the scores in scoring={scoring!r}")
-        self.cv_results_ = ksweep(
-            X, y, self.k_values, cv=self.cv, groups=groups, scoring=scoring, **self._mlknn_params()
+        self.cv_results_, shared = _ksweep(
+            X,
+            y,
+            self.k_values,
+            cv=self.cv,
+            groups=groups,
+            scoring=scoring,
+            search="shared",
+            **self._mlknn_params(),
         )
         key = f"mean_test_{refit}"
         if key not in self.cv_results_:
@@ -403,7 +457,12 @@ class MLkNNCV(MetaEstimatorMixin, MultiOutputMixin, ClassifierMixin, BaseEstimat
         self.best_params_ = {"k": self.best_k_}
         self.best_score_ = float(self.cv_results_[key][self.best_index_])
         self.refit_metric_ = refit
-        self.best_estimator_ = MLkNN(k=self.best_k_, **self._mlknn_params()).fit(X, y)
+        self.best_estimator_ = MLkNN(k=self.best_k_, **self._mlknn_params())
+        if shared is not None and shared.covers_all_rows():
+            # The shared lists are the full data's own training lists: no second search.
+            shared.fit_estimator(self.best_estimator_, X, y)
+        else:
+            self.best_estimator_.fit(X, y)
         self.classes_ = self.best_estimator_.classes_
         self.n_features_in_ = self.best_estimator_.n_features_in_
         if hasattr(self.best_estimator_, "feature_names_in_"):
