@@ -8,8 +8,10 @@ TORCH_VERSION ?= 2.13.0
 .PHONY: demo test lint format clean bench
 
 # Core + test + bench extras (scikit-multilearn-ng is the peer the tests compare against).
+# CPU torch, pinned and first, so the torch search path (the one torch-CUDA runs) is tested too.
 $(VENV)/.installed-test: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install -q torch==$(TORCH_VERSION)
 	$(PIP) install -q -e ".[test,bench]"
 	touch $@
 

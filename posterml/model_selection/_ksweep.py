@@ -12,6 +12,7 @@ from sklearn.utils import _safe_indexing
 from sklearn.utils.validation import check_is_fitted, indexable
 
 from posterml.neighbors import MLkNN
+from posterml.neighbors._search import _dense_rows
 
 #: Seed 000's list of k.
 SEED_K_VALUES = (1, 3, 5, 7, 10, 15, 20, 30, 40, 50, 100)
@@ -88,13 +89,16 @@ class _SharedSearch:
         searcher = MLkNN(**template.get_params())
         X_union = _take(X, union)
         searcher._fit_search(X_union)
-        dist = np.empty((union.size, self.K), dtype=np.float32)
+        dist = np.empty((union.size, self.K))
         idx = np.empty((union.size, self.K), dtype=np.int64)
+        self.tol = np.empty(union.size)
         for start, stop in searcher._batches(union.size):
             exclude = None if include_self else np.arange(start, stop)
-            dist[start:stop], idx[start:stop] = searcher._search.kneighbors(
+            dist[start:stop], idx[start:stop] = searcher._search._kneighbors_raw(
                 X_union[start:stop], self.K, exclude=exclude
             )
+            block = _dense_rows(X_union, start, stop, searcher._search._normalize)
+            self.tol[start:stop] = searcher._search.tie_tolerance(block)
         self.dist, self.idx = dist, idx
         self.n_refined = 0
         self.union = union
@@ -133,7 +137,8 @@ class _SharedSearch:
         kth = np.take_along_axis(key_d, order[:, -1:], axis=1)[:, 0]
         short = ok.sum(axis=1) < self.k_max
         if self.available > self.K:
-            short |= kth >= cand_d[:, -1]
+            # a neighbour past the list within rounding of the k-th could still come first
+            short |= kth >= cand_d[:, -1] - self.tol[self.position[rows]]
         if short.any():
             which = np.flatnonzero(short)
             lists[which] = refine(which)

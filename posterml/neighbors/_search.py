@@ -39,6 +39,11 @@ ALGORITHMS = ("exact", "ivf", "hnsw")
 
 # Extra neighbours requested from the backend so ties at the k-th place resolve by index.
 _TIE_MARGIN = 8
+# Near-tie tolerance, in units of eps32 * sqrt(n_features) * (|q|^2 + max |x|^2): neighbours
+# whose float32 distances are closer than this are re-ranked on float64 distances. faiss' own
+# float32 error measured at most 0.14 of these units (d = 1280 and 12288), so two units keep
+# the float64 order exact with a wide margin while touching well under 2 % of the pairs.
+_TIE_TOL = 2.0
 # Bytes allowed for one block of query-by-database distances (numpy / torch backends).
 _BLOCK_BYTES = 256 * 2**20
 
@@ -240,7 +245,10 @@ class _BatchedIVF:
             warnings.simplefilter("ignore")
             kmeans.train(X)
         self.centroids = np.ascontiguousarray(kmeans.centroids, dtype=np.float32)
-        assign = self._nearest_lists(X, 1)[:, 0]
+        # assign in blocks: the (rows x lists) score matrix stays small
+        assign = np.concatenate(
+            [self._nearest_lists(X[i : i + 16384], 1)[:, 0] for i in range(0, n, 16384)]
+        )
         order = np.argsort(assign, kind="stable")
         self.ids = order.astype(np.int64)
         self.data = np.ascontiguousarray(X[order])
@@ -376,6 +384,14 @@ class NeighborSearch:
         self._normalize = self.metric == "cosine"
         self._ip = self.metric in ("cosine", "inner_product")
         params = dict(self.algorithm_params or {})
+        if self.algorithm == "exact":
+            step = self._rows_per_block(d)
+            self._max_sq = max(
+                float(np.einsum("ij,ij->i", b, b).max())
+                for b in (
+                    _dense_rows(X, i, min(n, i + step), self._normalize) for i in range(0, n, step)
+                )
+            )
         if self.backend_ == "faiss-cpu" and self.algorithm == "ivf":
             self._check_params(params)
             self._index = None
@@ -448,7 +464,9 @@ class NeighborSearch:
                 index = faiss.IndexHNSWFlat(d, int(params.get("M", 32)), metric)
                 index.hnsw.efConstruction = int(params.get("efConstruction", 200))
                 self._ef_search = params.get("efSearch")
-            step = self._rows_per_block(d)
+            # Dense rows go in with one add: faiss regrows its storage on every add, so blocks
+            # would briefly hold two copies. Sparse rows are densified block by block.
+            step = self._rows_per_block(d) if sparse.issparse(X) else n
             for start in range(0, n, step):
                 index.add(_dense_rows(X, start, min(n, start + step), self._normalize))
         if self.backend_ == "faiss-gpu":
@@ -482,9 +500,24 @@ class NeighborSearch:
 
         Returns
         -------
-        distances : ndarray of shape (n_queries, k), float32 (only if ``return_distance``)
+        distances : ndarray of shape (n_queries, k), float64 (only if ``return_distance``)
+            In exact mode, neighbours within float32 rounding of each other are ordered on
+            float64 distances, so the order is the same on every backend and batching.
         indices : ndarray of shape (n_queries, k), int64
         """
+        dist, idx = self._kneighbors_raw(X, k, exclude)
+        if not return_distance:
+            return idx
+        if self.metric == "euclidean":
+            np.sqrt(np.maximum(dist, 0, out=dist), out=dist)
+        elif self.metric == "sqeuclidean":
+            np.maximum(dist, 0, out=dist)
+        elif self.metric == "cosine":
+            dist += 1.0
+        return dist, idx
+
+    def _kneighbors_raw(self, X, k, exclude=None):
+        """Sorted (squared-L2 or negated inner product) float64 distances and indices."""
         if not hasattr(self, "backend_"):
             raise RuntimeError("NeighborSearch is not fitted: call fit(X) first")
         n_q = X.shape[0]
@@ -505,7 +538,7 @@ class NeighborSearch:
                 raise ValueError(f"exclude must have shape ({n_q},), got {exclude.shape}")
         margin = _TIE_MARGIN if self.algorithm == "exact" else 0
         k_search = min(k + n_excl + margin, self.n_samples_fit_)
-        dist = np.empty((n_q, k), dtype=np.float32)
+        dist = np.empty((n_q, k), dtype=np.float64)
         idx = np.empty((n_q, k), dtype=np.int64)
         if self._data is not None and "ivf" in self._data:
             ivf = self._data["ivf"]
@@ -526,20 +559,12 @@ class NeighborSearch:
                     "queries: raise nprobe / efSearch in algorithm_params or use algorithm='exact'"
                 )
             dist[start:stop], idx[start:stop] = d_b, i_b
-        if not return_distance:
-            return idx
-        if self.metric == "euclidean":
-            np.sqrt(np.maximum(dist, 0, out=dist), out=dist)
-        elif self.metric == "sqeuclidean":
-            np.maximum(dist, 0, out=dist)
-        elif self.metric == "cosine":
-            dist += 1.0
         return dist, idx
 
     def _sorted_candidates(self, Q, k_search, exclude):
         """``k_search`` candidates per row sorted by (distance, index); excluded ones last."""
         d_b, i_b = self._search_block(Q, k_search)
-        d_b = np.array(d_b, dtype=np.float32)
+        d_b = np.array(d_b, dtype=np.float64)
         i_b = np.array(i_b, dtype=np.int64)
         if self._ip:  # similarities -> distances: smaller is closer everywhere below
             d_b = -d_b
@@ -553,17 +578,71 @@ class NeighborSearch:
             keep = np.argpartition(d_b, k_search - 1, axis=1)[:, :k_search]
             d_b = np.take_along_axis(d_b, keep, axis=1)
             i_b = np.take_along_axis(i_b, keep, axis=1)
-        return _order_by_distance_then_index(d_b, i_b, k_search)
+        d_b, i_b = _order_by_distance_then_index(d_b, i_b, k_search)
+        if self.algorithm == "exact":
+            d_b, i_b = self._rerank_near_ties(Q, d_b, i_b)
+        return d_b, i_b
+
+    def tie_tolerance(self, Q):
+        """Per query, the distance gap below which float32 rounding could swap two neighbours."""
+        q_sq = np.einsum("ij,ij->i", Q, Q, dtype=np.float64)
+        if self._ip:
+            scale = 2.0 * np.sqrt(q_sq * self._max_sq)
+        else:
+            scale = q_sq + self._max_sq
+        return _TIE_TOL * np.finfo(np.float32).eps * math.sqrt(self.n_features_in_) * scale
+
+    def _rerank_near_ties(self, Q, d_b, i_b):
+        """Recompute in float64 the distances of neighbours within float32 rounding of another.
+
+        Elsewhere consecutive distances differ by more than the rounding, so after this the
+        order is exactly the float64 (distance, index) order, whatever the backend computed
+        in float32 and however it blocked the matrix products.
+        """
+        tol = self.tie_tolerance(Q)[:, None]
+        close = (np.diff(d_b, axis=1) <= tol) & np.isfinite(d_b[:, 1:])
+        if not close.any():
+            return d_b, i_b
+        member = np.zeros(d_b.shape, dtype=bool)
+        member[:, 1:] |= close
+        member[:, :-1] |= close
+        rows, cols = np.nonzero(member)
+        for s in range(0, rows.size, 4096):
+            r, c = rows[s : s + 4096], cols[s : s + 4096]
+            x = self._training_rows(i_b[r, c]).astype(np.float64)
+            q = Q[r].astype(np.float64)
+            if self._ip:
+                d_b[r, c] = -np.einsum("ij,ij->i", q, x)
+            else:
+                x -= q
+                d_b[r, c] = np.einsum("ij,ij->i", x, x)
+        return _order_by_distance_then_index(d_b, i_b, d_b.shape[1])
+
+    def _training_rows(self, ids):
+        """Indexed vectors (normalised for cosine) of training indices ``ids``, float32."""
+        if self._data is not None:
+            data = self._data["X"]
+            if isinstance(data, np.ndarray):
+                return data[ids]
+            import torch
+
+            return data[torch.from_numpy(ids).to(data.device)].cpu().numpy()
+        faiss = _import_faiss()
+        if self.backend_ == "faiss-cpu":
+            n, d = self.n_samples_fit_, self.n_features_in_
+            return faiss.rev_swig_ptr(self._index.get_xb(), n * d).reshape(n, d)[ids]
+        return self._index.reconstruct_batch(ids)
 
     def _close_tie_groups(self, Q, d_b, i_b, k, exclude):
-        """Re-search rows whose every candidate ties with the k-th, with twice the candidates.
+        """Re-search, with twice the candidates, rows whose candidates all (near-)tie the k-th.
 
-        Only then can a tie group at the k-th place run past the candidates the backend
-        returned; re-searching until it fits makes the lower-index rule exact.
+        Only then can a (near-)tie group at the k-th place run past the candidates the backend
+        returned; re-searching until it fits makes the (distance, index) order exact.
         """
         n_fit = self.n_samples_fit_
+        tol = self.tie_tolerance(Q)[:, None]
         while d_b.shape[1] < n_fit:
-            beyond = np.isfinite(d_b) & (d_b > d_b[:, k - 1 : k])
+            beyond = np.isfinite(d_b) & (d_b > d_b[:, k - 1 : k] + tol)
             open_rows = np.flatnonzero(~beyond.any(axis=1))
             if open_rows.size == 0:
                 break

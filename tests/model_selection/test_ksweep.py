@@ -103,3 +103,22 @@ def test_unknown_search_strategy():
     X, Y = _data(5, n=60)
     with pytest.raises(ValueError, match="search must be 'shared' or 'per-fold'"):
         ksweep(X, Y, [1], cv=3, search="global")
+
+
+def test_shared_sweep_equals_gridsearchcv_on_high_dimensional_data():
+    # 256-d clusters: near-tied float32 distances are common; neighbours are ordered on
+    # float64 distances there, so the shared search and per-fold searches agree exactly.
+    rng = np.random.default_rng(12)
+    centers = rng.normal(size=(5, 256))
+    assign = rng.integers(0, 5, 600)
+    X = (centers[assign] + rng.normal(size=(600, 256))).astype(np.float32)
+    Y = rng.random((600, 4)) < np.array([0.5, 0.3, 0.2, 0.1])[None] * (1 + assign[:, None] % 2)
+    Y = Y.astype(int)
+    ks = [3, 10, 40]
+    cv = KFold(5, shuffle=True, random_state=3)
+    sweep = ksweep(X, Y, ks, cv=cv)
+    grid = GridSearchCV(MLkNN(), {"k": ks}, cv=cv, scoring=SCORERS, refit=False).fit(X, Y)
+    for name in SCORERS:
+        for f in range(5):
+            key = f"split{f}_test_{name}"
+            np.testing.assert_array_equal(sweep[key], grid.cv_results_[key], err_msg=key)

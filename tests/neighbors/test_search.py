@@ -193,3 +193,21 @@ def test_ivf_validates_its_parameters():
         NeighborSearch(algorithm="ivf", algorithm_params={"nlist": 5, "nprobe": 9}).fit(X)
     with pytest.raises(ValueError, match="nlist=500 must be between 1 and n_samples=100"):
         NeighborSearch(algorithm="ivf", algorithm_params={"nlist": 500}).fit(X)
+
+
+@pytest.mark.parametrize("metric", ["euclidean", "inner_product"])
+def test_exact_order_is_the_float64_order_on_high_dimensional_data(metric):
+    # Clustered 512-d data: distances concentrate, so float32 rounding ties are common.
+    rng = np.random.default_rng(11)
+    centers = rng.normal(size=(4, 512))
+    X = (centers[rng.integers(0, 4, 1500)] + rng.normal(size=(1500, 512))).astype(np.float32)
+    Q = X[:200]
+    X64, Q64 = X.astype(np.float64), Q.astype(np.float64)
+    if metric == "euclidean":
+        d64 = np.array([((X64 - q) ** 2).sum(1) for q in Q64])
+    else:
+        d64 = -(Q64 @ X64.T)
+    expected = np.lexsort((np.tile(np.arange(1500), (200, 1)), d64), axis=-1)[:, :30]
+    for backend in CPU_BACKENDS:
+        got = NeighborSearch(metric=metric, backend=backend, batch_size=64).fit(X)
+        np.testing.assert_array_equal(got.kneighbors(Q, 30, return_distance=False), expected)
