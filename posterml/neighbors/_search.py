@@ -607,16 +607,42 @@ class NeighborSearch:
         member[:, 1:] |= close
         member[:, :-1] |= close
         rows, cols = np.nonzero(member)
-        for s in range(0, rows.size, 4096):
-            r, c = rows[s : s + 4096], cols[s : s + 4096]
-            x = self._training_rows(i_b[r, c]).astype(np.float64)
-            q = Q[r].astype(np.float64)
+        q_sq = None if self._ip else np.einsum("ij,ij->i", Q, Q, dtype=np.float64)
+        for s in range(0, rows.size, 1024):
+            r, c = rows[s : s + 1024], cols[s : s + 1024]
+            ids = i_b[r, c]
+            # float32 x float32 products are exact in float64: an exact dot product, no copies
+            dot = np.einsum("ij,ij->i", Q[r], self._training_rows(ids), dtype=np.float64)
             if self._ip:
-                d_b[r, c] = -np.einsum("ij,ij->i", q, x)
+                d_b[r, c] = -dot
             else:
-                x -= q
-                d_b[r, c] = np.einsum("ij,ij->i", x, x)
-        return _order_by_distance_then_index(d_b, i_b, d_b.shape[1])
+                d_b[r, c] = q_sq[r] + self._training_sq(ids) - 2.0 * dot
+        changed = np.unique(rows)
+        d_b[changed], i_b[changed] = _order_by_distance_then_index(
+            d_b[changed], i_b[changed], d_b.shape[1]
+        )
+        return d_b, i_b
+
+    def _training_sq(self, ids):
+        """Float64 squared norms of indexed vectors (computed once, on first use)."""
+        if getattr(self, "_sq64", None) is None:
+            n = self.n_samples_fit_
+            step = max(1, (16 * 2**20) // (4 * self.n_features_in_))
+            self._sq64 = np.empty(n)
+            for i in range(0, n, step):
+                block = self._training_block(i, min(n, i + step))
+                self._sq64[i : i + step] = np.einsum("ij,ij->i", block, block, dtype=np.float64)
+        return self._sq64[ids]
+
+    def _training_block(self, start, stop):
+        """Indexed rows ``start:stop`` without copying where the storage allows it."""
+        if self._index is not None and self.backend_ == "faiss-cpu":
+            return self._faiss_view()[start:stop]
+        return self._training_rows(np.arange(start, stop))
+
+    def _faiss_view(self):
+        n, d = self.n_samples_fit_, self.n_features_in_
+        return _import_faiss().rev_swig_ptr(self._index.get_xb(), n * d).reshape(n, d)
 
     def _training_rows(self, ids):
         """Indexed vectors (normalised for cosine) of training indices ``ids``, float32."""
@@ -629,9 +655,8 @@ class NeighborSearch:
             return data[torch.from_numpy(ids).to(data.device)].cpu().numpy()
         faiss = _import_faiss()
         if self.backend_ == "faiss-cpu":
-            n, d = self.n_samples_fit_, self.n_features_in_
-            return faiss.rev_swig_ptr(self._index.get_xb(), n * d).reshape(n, d)[ids]
-        return self._index.reconstruct_batch(ids)
+            return self._faiss_view()[ids]
+        return faiss.index_gpu_to_cpu(self._index).reconstruct_batch(ids)
 
     def _close_tie_groups(self, Q, d_b, i_b, k, exclude):
         """Re-search, with twice the candidates, rows whose candidates all (near-)tie the k-th.
