@@ -50,7 +50,9 @@ def _markdown_table(rows, columns, first="Model"):
 def cmd_info(args):
     from posterml.datasets import load_dataset
 
-    data = load_dataset(args.data, n_synthetic=args.n_synthetic, random_state=args.seed)
+    data = load_dataset(
+        args.data, synthetic=args.synthetic, n_synthetic=args.n_synthetic, random_state=args.seed
+    )
     Y = np.asarray(data.Y)
     counts = Y.sum(axis=0)
     print(f"# posterml dataset: {data.source}")
@@ -90,6 +92,11 @@ def build_parser():
         default=None,
         help="data folder holding av-posters/ (default: $POSTERML_DATA or ../shared/data; "
         "synthetic posters where none is found)",
+    )
+    info.add_argument(
+        "--synthetic",
+        action="store_true",
+        help="use seeded synthetic posters even where real data is found",
     )
     info.add_argument(
         "--n-synthetic", type=int, default=400, help="synthetic posters when no real data"

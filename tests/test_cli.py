@@ -17,10 +17,16 @@ def _posterml(*args, env_extra=None, tmp_path):
     )
 
 
-def test_info_on_synthetic_posters(tmp_path):
-    # cwd=tmp_path has no ../shared/data and POSTERML_DATA is unset: the synthetic default
-    env = {"POSTERML_DATA": ""}
-    done = _posterml("info", "--n-synthetic", "120", env_extra=env, tmp_path=tmp_path)
+@pytest.mark.parametrize("how", ["flag", "empty-data-folder"])
+def test_info_on_synthetic_posters(tmp_path, how):
+    # --synthetic forces the synthetic posters even beside ../shared/data; a data folder
+    # without av-posters/ falls back to them.
+    if how == "flag":
+        args, env = ["--synthetic"], {}
+    else:
+        (tmp_path / "empty").mkdir()
+        args, env = [], {"POSTERML_DATA": str(tmp_path / "empty")}
+    done = _posterml("info", *args, "--n-synthetic", "120", env_extra=env, tmp_path=tmp_path)
     assert done.returncode == 0, done.stderr
     out = done.stdout
     assert "# posterml dataset: synthetic" in out

@@ -24,7 +24,7 @@ __all__ = [
 ]
 
 
-def load_dataset(root=None, *, n_synthetic=400, random_state=0, **kwargs):
+def load_dataset(root=None, *, synthetic=False, n_synthetic=400, random_state=0, **kwargs):
     """The default dataset: the real AV posters where present, else synthetic posters.
 
     Parameters
@@ -34,6 +34,8 @@ def load_dataset(root=None, *, n_synthetic=400, random_state=0, **kwargs):
         :func:`load_av_posters` (errors included). When None,
         :func:`posterml._config.get_data_root` is asked; without a folder holding
         ``av-posters/train.csv`` the synthetic posters are made instead.
+    synthetic : bool, default=False
+        Make the synthetic posters even where real data is present.
     n_synthetic : int, default=400
         Number of synthetic posters when falling back to :func:`make_posters`.
     random_state : int, default=0
@@ -54,7 +56,9 @@ def load_dataset(root=None, *, n_synthetic=400, random_state=0, **kwargs):
     >>> data.source in ("av-posters", "synthetic")
     True
     """
-    if root is None:
+    if synthetic and root is not None:
+        raise ValueError("load_dataset: give either root or synthetic=True, not both")
+    if root is None and not synthetic:
         try:
             found = get_data_root()
         except FileNotFoundError as exc:

@@ -25,6 +25,9 @@ class _SweptMLkNN(MLkNN):
     from the fold's single search instead of a new one.
     """
 
+    def _validate_predict_data(self, X):
+        return X  # the test fold was validated once, before the sweep
+
     def _joint(self, X):
         if X.shape[0] != self._sweep_counts.shape[0]:
             raise RuntimeError("a swept model only predicts the test fold it was built for")
@@ -131,9 +134,15 @@ class _SharedSearch:
         cand_l = local[self.idx[self.position[rows]]]
         ok = cand_l >= 0
         key_d = np.where(ok, cand_d, np.inf)
-        key_l = np.where(ok, cand_l, np.iinfo(np.int64).max)
-        order = np.lexsort((key_l, key_d), axis=-1)[:, : self.k_max]
-        lists = np.take_along_axis(key_l, order, axis=1)
+        if np.all(np.diff(train) > 0):
+            # Fold indices rise with global ones: filtering keeps the (distance, index) order,
+            # so each row's list is simply its first k_max survivors.
+            keep = ok & (np.cumsum(ok, axis=1) <= self.k_max)
+            order = np.argsort(~keep, axis=1, kind="stable")[:, : self.k_max]
+        else:
+            key_l = np.where(ok, cand_l, np.iinfo(np.int64).max)
+            order = np.lexsort((key_l, key_d), axis=-1)[:, : self.k_max]
+        lists = np.take_along_axis(np.where(ok, cand_l, -1), order, axis=1)
         kth = np.take_along_axis(key_d, order[:, -1:], axis=1)[:, 0]
         short = ok.sum(axis=1) < self.k_max
         if self.available > self.K:
@@ -276,16 +285,15 @@ def _ksweep(
     )
     search_seconds = time.perf_counter() - t0
     for f, (train, test) in enumerate(folds):
-        X_tr, y_tr = _take(X, train), _take(y, train)
-        X_te, y_te = _take(X, test), _take(y, test)
+        y_tr, y_te = _take(y, train), _take(y, test)
         fold = MLkNN(**{**template.get_params(), "k": k_max})
-        X_tr, Y_tr = fold._validate_fit_data(X_tr, y_tr)
-        fold._check_empty_labels(Y_tr)
-        X_te = fold._validate_predict_data(X_te)
-        fold._Y = Y_tr
         t0 = time.perf_counter()
         if shared is None:
+            X_tr, Y_tr = fold._validate_fit_data(_take(X, train), y_tr)
+            fold._check_empty_labels(Y_tr)
+            X_te = fold._validate_predict_data(_take(X, test))
             fold._fit_search(X_tr)
+            fold._Y = Y_tr
             tr_idx = np.concatenate(
                 [i for *_, i in fold._iter_neighbors(X_tr, k_max, training=not include_self)]
             )
@@ -293,6 +301,13 @@ def _ksweep(
                 [i for *_, i in fold._iter_neighbors(X_te, k_max, training=False)]
             )
         else:
+            # X was validated once for all folds: only the fold's targets are encoded (as a
+            # fit on the fold would: a class missing from it is missing from classes_).
+            _copy_input_attributes(template, fold)
+            Y_tr = fold._encode_targets(y_tr)
+            fold._check_empty_labels(Y_tr)
+            fold._Y = Y_tr
+            X_tr, X_te = _take(X_all, train), _take(X_all, test)
             again = partial(_search_in_fold, fold, X_tr, k_max)
             tr_idx = shared.fold_lists(train, train, partial(again, X_tr, not include_self))
             te_idx = shared.fold_lists(test, train, partial(again, X_te, False))
@@ -334,6 +349,12 @@ def _ksweep(
         order = -table.mean(axis=0)
         results[f"rank_test_{name}"] = np.searchsorted(np.sort(order), order) + 1
     return results, shared
+
+
+def _copy_input_attributes(source, target):
+    for name in ("n_features_in_", "feature_names_in_"):
+        if hasattr(source, name):
+            setattr(target, name, getattr(source, name))
 
 
 def _search_in_fold(fold, X_tr, k, queries, training, which):

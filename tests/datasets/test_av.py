@@ -414,6 +414,18 @@ def test_load_dataset_falls_back_to_synthetic(tmp_path, monkeypatch, caplog):
         load_dataset(empty)
 
 
+def test_load_dataset_synthetic_is_forced(tmp_path, monkeypatch):
+    root = write_av(tmp_path / "data")
+    monkeypatch.setenv(config.DATA_ENV, str(root))
+    monkeypatch.setenv(config.CACHE_ENV, str(tmp_path / "cache"))
+    assert load_dataset().source == "av-posters"
+    data = load_dataset(synthetic=True, n_synthetic=12)
+    assert data.source == "synthetic"
+    assert len(data.frame) == 12
+    with pytest.raises(ValueError, match="not both"):
+        load_dataset(root, synthetic=True)
+
+
 # --------------------------------------------------------------------------- real data
 
 
