@@ -549,9 +549,10 @@ class NeighborSearch:
             stop = min(n_q, start + step)
             Q = _dense_rows(X, start, stop, self._normalize)
             excl = None if exclude is None else exclude[start:stop]
-            d_b, i_b = self._sorted_candidates(Q, k_search, excl)
+            tol = self.tie_tolerance(Q) if self.algorithm == "exact" else None
+            d_b, i_b = self._sorted_candidates(Q, k_search, excl, tol)
             if self.algorithm == "exact":
-                d_b, i_b = self._close_tie_groups(Q, d_b, i_b, k, excl)
+                d_b, i_b = self._close_tie_groups(Q, d_b, i_b, k, excl, tol)
             d_b, i_b = d_b[:, :k], i_b[:, :k]
             if np.isinf(d_b).any():
                 raise RuntimeError(
@@ -561,8 +562,12 @@ class NeighborSearch:
             dist[start:stop], idx[start:stop] = d_b, i_b
         return dist, idx
 
-    def _sorted_candidates(self, Q, k_search, exclude):
-        """``k_search`` candidates per row sorted by (distance, index); excluded ones last."""
+    def _sorted_candidates(self, Q, k_search, exclude, tol=None):
+        """``k_search`` candidates per row sorted by (distance, index); excluded ones last.
+
+        For exact search ``tol`` (:meth:`tie_tolerance` of ``Q``) marks the near-ties that are
+        re-ranked on float64 distances.
+        """
         d_b, i_b = self._search_block(Q, k_search)
         d_b = np.array(d_b, dtype=np.float64)
         i_b = np.array(i_b, dtype=np.int64)
@@ -579,66 +584,52 @@ class NeighborSearch:
             d_b = np.take_along_axis(d_b, keep, axis=1)
             i_b = np.take_along_axis(i_b, keep, axis=1)
         d_b, i_b = _order_by_distance_then_index(d_b, i_b, k_search)
-        if self.algorithm == "exact":
-            d_b, i_b = self._rerank_near_ties(Q, d_b, i_b)
+        if tol is not None:
+            d_b, i_b = self._rerank_near_ties(Q, d_b, i_b, tol)
         return d_b, i_b
 
     def tie_tolerance(self, Q):
         """Per query, the distance gap below which float32 rounding could swap two neighbours."""
-        q_sq = np.einsum("ij,ij->i", Q, Q, dtype=np.float64)
+        # a scale, not an exact value: float32 norms (fast SIMD) are accurate enough here
+        q_sq = np.einsum("ij,ij->i", Q, Q).astype(np.float64)
         if self._ip:
             scale = 2.0 * np.sqrt(q_sq * self._max_sq)
         else:
             scale = q_sq + self._max_sq
         return _TIE_TOL * np.finfo(np.float32).eps * math.sqrt(self.n_features_in_) * scale
 
-    def _rerank_near_ties(self, Q, d_b, i_b):
+    def _rerank_near_ties(self, Q, d_b, i_b, tol):
         """Recompute in float64 the distances of neighbours within float32 rounding of another.
 
         Elsewhere consecutive distances differ by more than the rounding, so after this the
         order is exactly the float64 (distance, index) order, whatever the backend computed
         in float32 and however it blocked the matrix products.
         """
-        tol = self.tie_tolerance(Q)[:, None]
-        close = (np.diff(d_b, axis=1) <= tol) & np.isfinite(d_b[:, 1:])
+        close = (np.diff(d_b, axis=1) <= tol[:, None]) & np.isfinite(d_b[:, 1:])
         if not close.any():
             return d_b, i_b
         member = np.zeros(d_b.shape, dtype=bool)
         member[:, 1:] |= close
         member[:, :-1] |= close
         rows, cols = np.nonzero(member)
-        q_sq = None if self._ip else np.einsum("ij,ij->i", Q, Q, dtype=np.float64)
-        for s in range(0, rows.size, 1024):
-            r, c = rows[s : s + 1024], cols[s : s + 1024]
-            ids = i_b[r, c]
-            # float32 x float32 products are exact in float64: an exact dot product, no copies
-            dot = np.einsum("ij,ij->i", Q[r], self._training_rows(ids), dtype=np.float64)
-            if self._ip:
-                d_b[r, c] = -dot
-            else:
-                d_b[r, c] = q_sq[r] + self._training_sq(ids) - 2.0 * dot
         changed = np.unique(rows)
+        # float32 - float32 is exact in float64 and so are the squares (or, for inner
+        # products, the float32 x float32 products): each value below is the float64 sum of
+        # exact terms, computed the same way whatever the backend. Chunks of ~4 MB float64.
+        step = max(1, (4 * 2**20) // (8 * self.n_features_in_))
+        for s in range(0, rows.size, step):
+            r, c = rows[s : s + step], cols[s : s + step]
+            x = self._training_rows(i_b[r, c])
+            if self._ip:
+                d_b[r, c] = -np.einsum("ij,ij->i", Q[r], x, dtype=np.float64)
+            else:
+                diff = Q[r].astype(np.float64)
+                diff -= x
+                d_b[r, c] = np.einsum("ij,ij->i", diff, diff)
         d_b[changed], i_b[changed] = _order_by_distance_then_index(
             d_b[changed], i_b[changed], d_b.shape[1]
         )
         return d_b, i_b
-
-    def _training_sq(self, ids):
-        """Float64 squared norms of indexed vectors (computed once, on first use)."""
-        if getattr(self, "_sq64", None) is None:
-            n = self.n_samples_fit_
-            step = max(1, (16 * 2**20) // (4 * self.n_features_in_))
-            self._sq64 = np.empty(n)
-            for i in range(0, n, step):
-                block = self._training_block(i, min(n, i + step))
-                self._sq64[i : i + step] = np.einsum("ij,ij->i", block, block, dtype=np.float64)
-        return self._sq64[ids]
-
-    def _training_block(self, start, stop):
-        """Indexed rows ``start:stop`` without copying where the storage allows it."""
-        if self._index is not None and self.backend_ == "faiss-cpu":
-            return self._faiss_view()[start:stop]
-        return self._training_rows(np.arange(start, stop))
 
     def _faiss_view(self):
         n, d = self.n_samples_fit_, self.n_features_in_
@@ -658,22 +649,21 @@ class NeighborSearch:
             return self._faiss_view()[ids]
         return faiss.index_gpu_to_cpu(self._index).reconstruct_batch(ids)
 
-    def _close_tie_groups(self, Q, d_b, i_b, k, exclude):
+    def _close_tie_groups(self, Q, d_b, i_b, k, exclude, tol):
         """Re-search, with twice the candidates, rows whose candidates all (near-)tie the k-th.
 
         Only then can a (near-)tie group at the k-th place run past the candidates the backend
         returned; re-searching until it fits makes the (distance, index) order exact.
         """
         n_fit = self.n_samples_fit_
-        tol = self.tie_tolerance(Q)[:, None]
         while d_b.shape[1] < n_fit:
-            beyond = np.isfinite(d_b) & (d_b > d_b[:, k - 1 : k] + tol)
+            beyond = np.isfinite(d_b) & (d_b > d_b[:, k - 1 : k] + tol[:, None])
             open_rows = np.flatnonzero(~beyond.any(axis=1))
             if open_rows.size == 0:
                 break
             kk = min(2 * d_b.shape[1], n_fit)
             d_r, i_r = self._sorted_candidates(
-                Q[open_rows], kk, None if exclude is None else exclude[open_rows]
+                Q[open_rows], kk, None if exclude is None else exclude[open_rows], tol[open_rows]
             )
             pad = kk - d_b.shape[1]
             d_b = np.pad(d_b, ((0, 0), (0, pad)), constant_values=np.inf)
@@ -712,9 +702,22 @@ class NeighborSearch:
 
         X, sq = self._data["X"], self._data["sq"]
         q = torch.from_numpy(Q).to(X.device)
-        best_d, best_i = None, None
         # Database blocks keep the (queries x block) distance matrix within _BLOCK_BYTES.
         db_step = max(k, _BLOCK_BYTES // (4 * max(1, q.shape[0])))
+        # TF32 / bf16 matmuls (torch.set_float32_matmul_precision("high"/"medium") set by
+        # the user) would break the float32 error bound the near-tie re-ranking relies on.
+        precision = torch.get_float32_matmul_precision()
+        torch.set_float32_matmul_precision("highest")
+        try:
+            best_d, best_i = self._torch_topk(torch, X, sq, q, k, db_step)
+        finally:
+            torch.set_float32_matmul_precision(precision)
+        d = best_d.cpu().numpy()
+        # callers expect similarities from inner-product backends (they negate them)
+        return (-d if self._ip else d), best_i.cpu().numpy()
+
+    def _torch_topk(self, torch, X, sq, q, k, db_step):
+        best_d, best_i = None, None
         with torch.inference_mode():
             for start in range(0, X.shape[0], db_step):
                 block = X[start : start + db_step]
@@ -734,9 +737,7 @@ class NeighborSearch:
                     cat_d, cat_i = torch.cat([best_d, d_b], 1), torch.cat([best_i, i_b], 1)
                     best_d, pos = torch.topk(cat_d, min(k, cat_d.shape[1]), dim=1, largest=False)
                     best_i = torch.gather(cat_i, 1, pos)
-        d = best_d.cpu().numpy()
-        # callers expect similarities from inner-product backends (they negate them)
-        return (-d if self._ip else d), best_i.cpu().numpy()
+        return best_d, best_i
 
     def reconstruct(self, start, stop):
         """Return indexed rows ``start:stop`` as float32 (normalised ones for cosine)."""

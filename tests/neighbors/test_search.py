@@ -211,3 +211,21 @@ def test_exact_order_is_the_float64_order_on_high_dimensional_data(metric):
     for backend in CPU_BACKENDS:
         got = NeighborSearch(metric=metric, backend=backend, batch_size=64).fit(X)
         np.testing.assert_array_equal(got.kneighbors(Q, 30, return_distance=False), expected)
+
+
+@pytest.mark.skipif("torch-cpu" not in CPU_BACKENDS, reason="torch is not installed")
+def test_torch_search_ignores_and_restores_a_reduced_matmul_precision():
+    import torch
+
+    rng = np.random.default_rng(12)
+    X = rng.normal(size=(600, 256)).astype(np.float32)
+    Q = X[:50]
+    expected = NeighborSearch(backend="numpy").fit(X).kneighbors(Q, 10, return_distance=False)
+    before = torch.get_float32_matmul_precision()
+    torch.set_float32_matmul_precision("medium")
+    try:
+        search = NeighborSearch(backend="torch-cpu").fit(X)
+        np.testing.assert_array_equal(search.kneighbors(Q, 10, return_distance=False), expected)
+        assert torch.get_float32_matmul_precision() == "medium"
+    finally:
+        torch.set_float32_matmul_precision(before)
