@@ -39,17 +39,30 @@ def main(argv=None):
     parser.add_argument("--n", type=int, default=10000)
     parser.add_argument("--d", type=int, default=1280)
     parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--repeat", type=int, default=3, help="best of, for the cheap runs")
     parser.add_argument("--no-grid", action="store_true", help="skip GridSearchCV")
     args = parser.parse_args(argv)
 
     X, Y, _, _ = make_data(args.n, args.d)
     cv = KFold(args.folds, shuffle=True, random_state=0)
     ks = list(SEED_K_VALUES)
+    MLkNN(k=5).fit(X[:256], Y[:256])  # warm-up: thread pools and first-touch of library code
     rows = {}
-    rows["fit k=100"], _ = _timed(lambda: MLkNN(k=100).fit(X, Y))
-    rows["ksweep shared"], shared = _timed(lambda: ksweep(X, Y, ks, cv=cv))
+    runs = {
+        "fit k=100": lambda: MLkNN(k=100).fit(X, Y),
+        "ksweep shared": lambda: ksweep(X, Y, ks, cv=cv),
+        "MLkNNCV (sweep + refit)": lambda: MLkNNCV(ks, cv=cv).fit(X, Y),
+    }
+    # the cheap runs alternate, best of --repeat each, so load on a shared machine hits
+    # numerator and denominator alike
+    for _ in range(args.repeat):
+        for name, run in runs.items():
+            seconds, out = _timed(run)
+            if name not in rows or seconds < rows[name]:
+                rows[name] = seconds
+            if name == "ksweep shared":
+                shared = out
     rows["ksweep per-fold"], per_fold = _timed(lambda: ksweep(X, Y, ks, cv=cv, search="per-fold"))
-    rows["MLkNNCV (sweep + refit)"], _ = _timed(lambda: MLkNNCV(ks, cv=cv).fit(X, Y))
     notes = {"ksweep shared": f"{int(shared['n_refined'][0])} fold rows refined"}
     diff = max(np.abs(shared[f"mean_test_{n}"] - per_fold[f"mean_test_{n}"]).max() for n in SCORERS)
     notes["ksweep per-fold"] = f"max |score diff| vs shared {diff:.1e}"
@@ -63,7 +76,10 @@ def main(argv=None):
         notes["GridSearchCV"] = f"max |score diff| vs shared {diff:.1e}"
 
     unit = rows["fit k=100"]
-    print(f"n={args.n}, d={args.d}, {args.folds} folds, k in {ks}, {len(SCORERS)} scores per k\n")
+    print(
+        f"n={args.n}, d={args.d}, {args.folds} folds, k in {ks}, {len(SCORERS)} scores per k; "
+        f"fit, shared sweep and MLkNNCV best of {args.repeat} (alternating), the rest once\n"
+    )
     print("| run | seconds | × one fit at k=100 | note |\n|---|---|---|---|")
     for name, seconds in rows.items():
         print(f"| {name} | {seconds:.2f} | {seconds / unit:.2f} | {notes.get(name, '')} |")

@@ -186,9 +186,26 @@ def _dense_rows(X, start, stop, normalize):
 
 
 def _order_by_distance_then_index(dist, idx, k):
-    """Sort each row by (distance, index) and keep the first ``k`` columns."""
-    order = np.lexsort((idx, dist), axis=-1)[:, :k]
-    return np.take_along_axis(dist, order, axis=1), np.take_along_axis(idx, order, axis=1)
+    """Sort each row by (distance, index) and keep the first ``k`` columns.
+
+    Backends return rows sorted by distance: only rows out of (distance, index) order (ties
+    listed with a higher index first, or unsorted candidates) are sorted.
+    """
+    if dist.shape[1] < 2:
+        return dist[:, :k].copy(), idx[:, :k].copy()
+    with np.errstate(invalid="ignore"):
+        dd = np.diff(dist, axis=1)
+    di = np.diff(idx, axis=1)
+    # inf - inf is nan: equal (excluded / missing) entries are ordered by index too
+    level = (dd == 0) | np.isnan(dd)
+    rows = np.flatnonzero(((dd < 0) | (level & (di < 0))).any(axis=1))
+    out_d, out_i = dist[:, :k].copy(), idx[:, :k].copy()
+    if rows.size:
+        sub_d, sub_i = dist[rows], idx[rows]
+        order = np.lexsort((sub_i, sub_d), axis=-1)[:, :k]
+        out_d[rows] = np.take_along_axis(sub_d, order, axis=1)
+        out_i[rows] = np.take_along_axis(sub_i, order, axis=1)
+    return out_d, out_i
 
 
 def neighbor_recall(approx_indices, exact_indices):
