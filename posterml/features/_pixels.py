@@ -7,10 +7,15 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import StrOptions
-from sklearn.utils._set_output import _get_output_config
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted, validate_data
 
-from posterml.io import PosterReader, _check_size, _report_skipped, _resize
+from posterml.features._base import (
+    check_float_dtype,
+    check_image_shape,
+    finish_transform,
+    fit_input,
+)
+from posterml.io import PosterReader, _check_size, _resize
 
 __all__ = ["PixelFlattener"]
 
@@ -151,12 +156,7 @@ class PixelFlattener(TransformerMixin, BaseEstimator):
 
     def _checked_params(self):
         size = _check_size(self.size)
-        try:
-            dtype = np.dtype(self.dtype)
-        except TypeError:
-            dtype = None
-        if dtype is None or dtype.kind != "f":
-            raise ValueError(f"dtype must be a floating dtype, got {self.dtype!r}")
+        dtype = check_float_dtype(self.dtype)
         shape = self.input_shape
         if shape is not None:
             valid = len(shape) in (2, 3) and all(
@@ -188,15 +188,7 @@ class PixelFlattener(TransformerMixin, BaseEstimator):
         image = np.asarray(image)
         if image.dtype.kind not in "uifb":
             raise TypeError(f"image {index} has non-numeric dtype {image.dtype}")
-        if image.ndim == 3 and image.shape[2] == 1:
-            image = image[:, :, 0]
-        if image.ndim == 3 and image.shape[2] != 3:
-            raise ValueError(
-                f"image {index} has {image.shape[2]} channels; expected 1 or 3 (RGB)"
-                + (" - composite the alpha channel first" if image.shape[2] == 4 else "")
-            )
-        if image.ndim not in (2, 3) or 0 in image.shape[:2]:
-            raise ValueError(f"image {index} has shape {image.shape}; expected (H, W[, 3])")
+        image = check_image_shape(image, index)
         if image.dtype == np.bool_:
             image = image.astype(np.uint8) * 255
         if self.grayscale and image.ndim == 3:
@@ -240,17 +232,8 @@ class PixelFlattener(TransformerMixin, BaseEstimator):
         self : PixelFlattener
         """
         _, shape, _ = self._checked_params()
-        for attr in ("n_features_in_", "feature_names_in_", "valid_mask_", "skipped_"):
-            if hasattr(self, attr):
-                delattr(self, attr)
         kind = _input_kind(X)
-        if kind == "rows":
-            validate_data(self, X, reset=True, dtype="numeric")
-            if shape is not None and self.n_features_in_ != int(np.prod(shape)):
-                raise ValueError(
-                    f"X has {self.n_features_in_} features, but input_shape={self.input_shape}"
-                    f" needs {int(np.prod(shape))}"
-                )
+        fit_input(self, X, kind, shape)
         self.input_kind_ = kind
         return self
 
@@ -302,28 +285,7 @@ class PixelFlattener(TransformerMixin, BaseEstimator):
             valid = np.ones(len(out), dtype=bool)
         if self.scale:
             out /= dtype.type(255)
-        if kind != "rows" or hasattr(self, "valid_mask_"):
-            # Row input leaves the estimator as it is unless these already exist (so a
-            # stale mask from an earlier path batch never survives).
-            self.valid_mask_ = valid
-            self.skipped_ = (
-                skipped
-                if skipped is not None
-                else pd.DataFrame(
-                    {"index": np.array([], np.int64), "path": [], "reason": []},
-                    columns=["index", "path", "reason"],
-                )
-            )
-        if skipped is not None:
-            _report_skipped(skipped, len(valid))
-            if (
-                not valid.all()
-                and isinstance(X, (pd.DataFrame, pd.Series))
-                and _get_output_config("transform", self)["dense"] == "pandas"
-            ):
-                # The set_output wrapper would reuse X's full index: give it the kept rows'.
-                return pd.DataFrame(out, index=X.index[valid], columns=self.get_feature_names_out())
-        return out
+        return finish_transform(self, X, out, kind, valid, skipped)
 
     def get_feature_names_out(self, input_features=None):
         """Output feature names.

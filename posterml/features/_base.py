@@ -1,0 +1,82 @@
+"""What the poster transformers share: input kinds, the skip report, kept-row indexes."""
+
+import numpy as np
+import pandas as pd
+from sklearn.utils._set_output import _get_output_config
+from sklearn.utils.validation import validate_data
+
+from posterml.io import _report_skipped
+
+_INPUT_STATE = ("n_features_in_", "feature_names_in_", "valid_mask_", "skipped_")
+
+
+def check_float_dtype(value):
+    """``value`` as a floating numpy dtype, or a ValueError naming it."""
+    try:
+        dtype = np.dtype(value)
+    except TypeError:
+        dtype = None
+    if dtype is None or dtype.kind != "f":
+        raise ValueError(f"dtype must be a floating dtype, got {value!r}")
+    return dtype
+
+
+def check_image_shape(image, index):
+    """``image`` as (H, W) or (H, W, 3): a single channel is squeezed, others refused."""
+    if image.ndim == 3 and image.shape[2] == 1:
+        image = image[:, :, 0]
+    if image.ndim == 3 and image.shape[2] != 3:
+        raise ValueError(
+            f"image {index} has {image.shape[2]} channels; expected 1 or 3 (RGB)"
+            + (" - composite the alpha channel first" if image.shape[2] == 4 else "")
+        )
+    if image.ndim not in (2, 3) or 0 in image.shape[:2]:
+        raise ValueError(f"image {index} has shape {image.shape}; expected (H, W[, 3])")
+    return image
+
+
+def empty_skip_report():
+    """The ``skipped_`` report of a call that skipped nothing."""
+    return pd.DataFrame(
+        {"index": np.array([], np.int64), "path": [], "reason": []},
+        columns=["index", "path", "reason"],
+    )
+
+
+def fit_input(estimator, X, kind, shape=None):
+    """Forget the previous input's state; validate 2-D rows (and their ``input_shape``)."""
+    for attr in _INPUT_STATE:
+        if hasattr(estimator, attr):
+            delattr(estimator, attr)
+    if kind == "rows":
+        validate_data(estimator, X, reset=True, dtype="numeric")
+        if shape is not None and estimator.n_features_in_ != int(np.prod(shape)):
+            raise ValueError(
+                f"X has {estimator.n_features_in_} features, but "
+                f"input_shape={estimator.input_shape} needs {int(np.prod(shape))}"
+            )
+
+
+def finish_transform(estimator, X, out, kind, valid=None, skipped=None):
+    """Record ``valid_mask_`` / ``skipped_``, report skipped files, keep the kept rows' index.
+
+    Row input leaves the estimator as it is unless these already exist, so a stale mask
+    from an earlier batch of paths never survives.
+    """
+    if valid is None:
+        valid = np.ones(len(out), dtype=bool)
+    if kind != "rows" or hasattr(estimator, "valid_mask_"):
+        estimator.valid_mask_ = valid
+        estimator.skipped_ = skipped if skipped is not None else empty_skip_report()
+    if skipped is not None:
+        _report_skipped(skipped, len(valid))
+        if (
+            not valid.all()
+            and isinstance(X, (pd.DataFrame, pd.Series))
+            and _get_output_config("transform", estimator)["dense"] == "pandas"
+        ):
+            # The set_output wrapper would reuse X's full index: give it the kept rows'.
+            return pd.DataFrame(
+                out, index=X.index[valid], columns=estimator.get_feature_names_out()
+            )
+    return out
