@@ -7,12 +7,13 @@ TORCH_VERSION ?= 2.13.0
 
 .PHONY: demo test lint format clean bench
 
-# Core + test + bench extras (scikit-multilearn-ng is the peer the tests compare against).
-# CPU torch, pinned and first, so the torch search path (the one torch-CUDA runs) is tested too.
+# Core + test + bench + cnn extras (scikit-multilearn-ng is the peer the tests compare against;
+# cnn so the pretrained network is tested). CPU torch, pinned and first, so pip never pulls a
+# CUDA build; the torch search path (the one torch-CUDA runs) is tested on it too.
 $(VENV)/.installed-test: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install -q torch==$(TORCH_VERSION)
-	$(PIP) install -q -e ".[test,bench]"
+	$(PIP) install -q -e ".[test,bench,cnn]"
 	touch $@
 
 # torch first, pinned, so that pip keeps the CPU build and never pulls a multi-GB CUDA one.
