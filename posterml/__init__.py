@@ -24,6 +24,10 @@ _LAZY = {
     "load_dataset": "posterml.datasets",
     # features
     "PixelFlattener": "posterml.features",
+    "DominantColorBrightness": "posterml.features",
+    "KeywordBagOfWords": "posterml.features",
+    "MovieMetadata": "posterml.features",
+    "CNNEmbedder": "posterml.features",
     # neighbors
     "MLkNN": "posterml.neighbors",
     "BinaryRelevanceKNN": "posterml.neighbors",

@@ -15,6 +15,12 @@ import posterml
 # Path-taking steps are thin wrappers; the numeric transformers behind them are checked.
 NOT_NUMERIC = {
     "PosterReader": "takes poster file paths, not a numeric matrix; covered by tests/test_io.py",
+    "KeywordBagOfWords": "takes keyword lists or TMDb keyword text per movie, not a numeric "
+    "matrix; covered by tests/features/test_keywords.py",
+    "MovieMetadata": "takes a DataFrame of OMDb string columns selected by name, not a numeric "
+    "matrix; covered by tests/features/test_metadata.py",
+    "CNNEmbedder": "takes poster paths or uint8 images through a pretrained network, not a "
+    "numeric matrix; covered by tests/features/test_cnn.py",
 }
 
 # Instances to check, where the defaults need a tweak for sklearn's small test data.

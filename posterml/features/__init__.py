@@ -1,5 +1,19 @@
-"""Feature extractors: scikit-learn transformers from posters to float feature matrices."""
+"""Feature extractors: scikit-learn transformers from posters and movie data to float matrices.
 
+``CNNEmbedder`` needs the ``cnn`` extra (torch, the EfficientNet-Lite0 weights package,
+onnxruntime); importing this module does not import torch.
+"""
+
+from posterml.features._cnn import CNNEmbedder
+from posterml.features._color import DominantColorBrightness
+from posterml.features._keywords import KeywordBagOfWords
+from posterml.features._metadata import MovieMetadata
 from posterml.features._pixels import PixelFlattener
 
-__all__ = ["PixelFlattener"]
+__all__ = [
+    "CNNEmbedder",
+    "DominantColorBrightness",
+    "KeywordBagOfWords",
+    "MovieMetadata",
+    "PixelFlattener",
+]
