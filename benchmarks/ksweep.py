@@ -9,8 +9,24 @@
 
 Markdown goes to stdout; CSV and JSON to --out. Seeds are fixed.
 
+``--features`` runs the (a)-style sweep (same split, k list, columns and table shape) on
+other feature sets instead, one table per set, titled with the set:
+
+- ``pixels64``: exactly table (a); ``pixels100x150``: the same sweep on 100x150 pixels
+  (raw pixels in [0, 1], as the seed);
+- ``color``, ``keywords``, ``metadata``, ``cnn``: one block of
+  ``posterml.features._fusion.make_fusion_features`` (extracted, imputed for metadata,
+  standardised; ``--no-standardize`` keeps the raw columns), CNN features from
+  ``CNNEmbedder(backend="onnx", cache=True)``;
+- ``fused``: the blocks of ``--fuse`` (default cnn, keywords, metadata), each standardised
+  and scaled to total variance 1 so that each adds the same share to the distances.
+
+Every learned step (vocabulary, categories, imputation, scaling) is fitted on the training
+rows only.
+
     python benchmarks/ksweep.py                 # real data from $POSTERML_DATA / ../shared/data
     python benchmarks/ksweep.py --synthetic     # the embedded synthetic posters
+    python benchmarks/ksweep.py --features cnn fused pixels64
 """
 
 import argparse
@@ -24,7 +40,8 @@ import pandas as pd
 from sklearn.dummy import DummyClassifier
 
 from posterml.datasets import load_dataset, make_posters
-from posterml.features import PixelFlattener
+from posterml.features import CNNEmbedder, PixelFlattener
+from posterml.features._fusion import make_fusion_features
 from posterml.metrics import get_scorer
 from posterml.model_selection import SEED_K_VALUES, ksweep, train_dev_test_split
 from posterml.neighbors import BinaryRelevanceKNN, MLkNN
@@ -64,6 +81,66 @@ def _pixels(data, rows, size):
     return PixelFlattener(size=size).fit_transform(paths)
 
 
+# --features: raw pixel sets (seed 000's features) and blocks of make_fusion_features.
+PIXEL_SETS = {"pixels64": (64, 64), "pixels100x150": (100, 150)}
+BLOCK_SETS = ("color", "keywords", "metadata", "cnn")
+FEATURE_SETS = (*PIXEL_SETS, *BLOCK_SETS, "fused")
+FUSE_BLOCKS = ("pixels", "color", "cnn", "keywords", "metadata")
+DEFAULT_FUSE = ("cnn", "keywords", "metadata")
+_DESCRIPTIONS = {
+    "pixels": "64x64 pixels",
+    "color": "colour (dominant-colour luma, palette shares, dominant RGB)",
+    "keywords": "TMDb keywords (top-40 words, 0/1)",
+    "metadata": "OMDb metadata (numbers + missing flags + rated/language/country, imputed)",
+    "cnn": "CNN (EfficientNet-Lite0 embeddings, onnxruntime)",
+}
+
+
+def _fusion_for(features, fuse, standardize):
+    """The ColumnTransformer computing a block feature set (or the fused blocks)."""
+    blocks = tuple(fuse) if features == "fused" else (features,)
+    poster = {}
+    for name in blocks:
+        if name == "pixels":
+            poster["pixels"] = PixelFlattener(size=(64, 64))
+        elif name == "color":
+            poster["color"] = None  # the fusion default
+        elif name == "cnn":
+            poster["cnn"] = CNNEmbedder(backend="onnx", cache=True)
+    return make_fusion_features(
+        poster=poster,
+        keywords="keywords" in blocks,
+        metadata="metadata" in blocks,
+        standardize=standardize or features == "fused",
+    )
+
+
+def _features(data, rows, n_train, features, fuse=DEFAULT_FUSE, standardize=True):
+    """(X of ``rows``, title) for a feature set; learned steps see the first n_train rows only."""
+    if features in PIXEL_SETS:
+        size = PIXEL_SETS[features]
+        return _pixels(data, rows, size), f"{size[0]}x{size[1]} pixels"
+    frame = data.frame.iloc[rows]
+    transformer = _fusion_for(features, fuse, standardize)
+    X = np.vstack(
+        [
+            transformer.fit_transform(frame.iloc[:n_train]),
+            transformer.transform(frame.iloc[n_train:]),
+        ]
+    ).astype(np.float32)
+    if features == "fused":
+        widths = ", ".join(
+            f"{name} {s.stop - s.start}"
+            for name, s in transformer.output_indices_.items()
+            if name != "remainder"
+        )
+        title = f"fused features ({widths} columns; each block standardised, total variance 1)"
+    else:
+        scaled = "standardised" if standardize else "not standardised"
+        title = f"{_DESCRIPTIONS[features]} features, {X.shape[1]} columns, {scaled}"
+    return X, title
+
+
 def _markdown(df):
     """A DataFrame as a Markdown table (4 decimals), without the optional tabulate package."""
     names = [n or "" for n in df.index.names]
@@ -76,11 +153,25 @@ def _markdown(df):
     return "\n".join(lines)
 
 
-def table_a(data, seed, k_values=SEED_K_VALUES, sizes=(1600, 200, 200), size=(64, 64)):
+def table_a(
+    data,
+    seed,
+    k_values=SEED_K_VALUES,
+    sizes=(1600, 200, 200),
+    size=(64, 64),
+    features=None,
+    fuse=DEFAULT_FUSE,
+    standardize=True,
+):
+    """Seed 000's table (a); ``features`` (a FEATURE_SETS name) replaces the 64x64 pixels."""
     train, dev, test, keep, sizes = _split(data, sizes, seed)
     rows = np.concatenate([train, dev, test])
     t0 = time.perf_counter()
-    X = _pixels(data, rows, size)
+    if features is None:
+        X = _pixels(data, rows, size)
+        title = f"{size[0]}x{size[1]} pixels"
+    else:
+        X, title = _features(data, rows, len(train), features, fuse, standardize)
     read_s = time.perf_counter() - t0
     Y = data.Y[rows][:, keep]
     tr = np.arange(len(train))
@@ -117,6 +208,12 @@ def table_a(data, seed, k_values=SEED_K_VALUES, sizes=(1600, 200, 200), size=(64
         "sweep_seconds": round(sweep_s, 2),
         "best_k": best_k,
     }
+    if features is not None:
+        if features in PIXEL_SETS:
+            meta["pixels"] = "x".join(map(str, PIXEL_SETS[features]))
+        else:
+            del meta["pixels"]
+        meta.update(features=features, title=title, n_features=int(X.shape[1]))
     return dev_table, by_hamming, test_rows, meta
 
 
@@ -143,6 +240,47 @@ def table_b(data, seed, k=40, sizes=(2800, 350, 350), size=(100, 150)):
     return table, {"sizes": [len(train), len(dev), len(test)], "genres": int(keep.sum())}
 
 
+def _print_table_a(dev_table, by_hamming, test_rows, meta, title):
+    print(
+        f"## (a) {title}, train/dev/test {meta['sizes']}, "
+        f"{meta['genres']} genres; sweep {meta['sweep_seconds']} s, "
+        f"{'reading' if 'pixels' in meta else 'features'} {meta['read_seconds']} s\n"
+    )
+    print(_markdown(dev_table))
+    print("\nBest three and worst three k by dev Hamming loss:\n")
+    print(_markdown(pd.concat([by_hamming.head(3), by_hamming.tail(3)])))
+    print("\nTest set:\n")
+    print(_markdown(test_rows))
+
+
+def _run_feature_sets(data, args, out, sizes):
+    """One (a)-style table per --features set; files suffixed with the set's name."""
+    for features in args.features:
+        t0 = time.perf_counter()
+        dev_table, by_hamming, test_rows, meta = table_a(
+            data,
+            args.seed,
+            sizes=sizes,
+            features=features,
+            fuse=args.fuse,
+            standardize=not args.no_standardize,
+        )
+        meta["total_seconds"] = round(time.perf_counter() - t0, 2)
+        _print_table_a(dev_table, by_hamming, test_rows, meta, meta["title"])
+        print(f"\n({features}: {meta['total_seconds']} s in all)\n")
+        dev_table.to_csv(out / f"table_a_dev_{features}.csv")
+        test_rows.to_csv(out / f"table_a_test_{features}.csv")
+        results = {
+            "source": data.source,
+            "seed": args.seed,
+            "table_a": meta,
+            "table_a_dev": dev_table.to_dict(orient="index"),
+        }
+        (out / f"ksweep_{features}.json").write_text(json.dumps(results, indent=2, default=float))
+    print(f"CSV and JSON written to {out}/")
+    return 0
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", help="data folder holding av-posters/ (default: auto)")
@@ -151,7 +289,34 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default="benchmarks/out/ksweep", help="CSV/JSON folder")
     parser.add_argument("--skip-b", action="store_true", help="only table (a)")
+    parser.add_argument(
+        "--features",
+        nargs="+",
+        choices=FEATURE_SETS,
+        help="run the (a)-style sweep on these feature sets instead of tables (a) and (b)",
+    )
+    parser.add_argument(
+        "--fuse",
+        nargs="+",
+        choices=FUSE_BLOCKS,
+        default=list(DEFAULT_FUSE),
+        help="blocks of --features fused (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--no-standardize",
+        action="store_true",
+        help="single-block feature sets: keep the raw columns (fused blocks are always scaled)",
+    )
+    for name, default in zip(("train", "dev", "test"), (1600, 200, 200)):
+        parser.add_argument(
+            f"--n-{name}", type=int, default=default, help=f"(a) {name} movies (%(default)s)"
+        )
     args = parser.parse_args(argv)
+    sizes = (args.n_train, args.n_dev, args.n_test)
+    if min(sizes) < 1:
+        parser.error(f"--n-train/--n-dev/--n-test must be positive, got {sizes}")
+    if args.features and len(set(args.fuse)) != len(args.fuse):
+        parser.error(f"--fuse names a block twice: {args.fuse}")
 
     if args.synthetic:
         data = make_posters(args.n_synthetic, random_state=args.seed)
@@ -161,18 +326,11 @@ def main(argv=None):
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     print(f"# Seed 000 k-sweep on {data.source} ({len(data.Y):,} movies, seed {args.seed})\n")
+    if args.features:
+        return _run_feature_sets(data, args, out, sizes)
 
-    dev_table, by_hamming, test_rows, meta_a = table_a(data, args.seed)
-    print(
-        f"## (a) {meta_a['pixels']} pixels, train/dev/test {meta_a['sizes']}, "
-        f"{meta_a['genres']} genres; sweep {meta_a['sweep_seconds']} s, "
-        f"reading {meta_a['read_seconds']} s\n"
-    )
-    print(_markdown(dev_table))
-    print("\nBest three and worst three k by dev Hamming loss:\n")
-    print(_markdown(pd.concat([by_hamming.head(3), by_hamming.tail(3)])))
-    print("\nTest set:\n")
-    print(_markdown(test_rows))
+    dev_table, by_hamming, test_rows, meta_a = table_a(data, args.seed, sizes=sizes)
+    _print_table_a(dev_table, by_hamming, test_rows, meta_a, f"{meta_a['pixels']} pixels")
     dev_table.to_csv(out / "table_a_dev.csv")
     test_rows.to_csv(out / "table_a_test.csv")
     results = {"source": data.source, "seed": args.seed, "table_a": meta_a}

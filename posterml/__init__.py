@@ -28,6 +28,9 @@ _LAZY = {
     "KeywordBagOfWords": "posterml.features",
     "MovieMetadata": "posterml.features",
     "CNNEmbedder": "posterml.features",
+    "BlockWeighter": "posterml.features",
+    "make_fusion_features": "posterml.features",
+    "make_fusion_pipeline": "posterml.features",
     # neighbors
     "MLkNN": "posterml.neighbors",
     "BinaryRelevanceKNN": "posterml.neighbors",
