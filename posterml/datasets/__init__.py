@@ -10,6 +10,7 @@ from .._config import get_data_root
 from ._av import load_av_posters
 from ._common import clean_movies, logger, safe_join
 from ._kaggle import load_movie_genre_csv
+from ._sample import load_sample, predict_genres
 from ._synthetic import make_posters
 from ._tmdb import load_tmdb_keywords
 
@@ -18,8 +19,10 @@ __all__ = [
     "load_av_posters",
     "load_dataset",
     "load_movie_genre_csv",
+    "load_sample",
     "load_tmdb_keywords",
     "make_posters",
+    "predict_genres",
     "safe_join",
 ]
 
