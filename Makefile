@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check
 TORCH_VERSION ?= 2.13.0
 
-.PHONY: demo test lint format clean bench
+.PHONY: demo test lint format clean bench sample
 
 # Core + test + bench + cnn extras (scikit-multilearn-ng is the peer the tests compare against;
 # cnn so the pretrained network is tested). CPU torch, pinned and first, so pip never pulls a
@@ -23,10 +23,15 @@ $(VENV)/.installed-demo: pyproject.toml
 	$(PIP) install -q -e ".[cnn,plot]"
 	touch $@
 
-# The main job: dataset summary and baselines, then seed 000's k-sweep tables.
+# The main job: dataset summary and baselines, then seed 000's k-sweep on the bundled sample
+# (CNN embeddings of the real posters, shipped in the package: no poster needed).
 demo: $(VENV)/.installed-demo
 	$(VENV)/bin/posterml info
-	$(PY) benchmarks/ksweep.py
+	$(PY) benchmarks/ksweep.py --sample
+
+# Rebuild the bundled sample from the real posters (../shared/data or $$POSTERML_DATA).
+sample: $(VENV)/.installed-demo
+	$(PY) benchmarks/build_sample.py
 
 test: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check .

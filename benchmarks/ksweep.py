@@ -39,7 +39,7 @@ import numpy as np
 import pandas as pd
 from sklearn.dummy import DummyClassifier
 
-from posterml.datasets import load_dataset, make_posters
+from posterml.datasets import load_dataset, load_sample, make_posters
 from posterml.features import CNNEmbedder, PixelFlattener
 from posterml.features._fusion import make_fusion_features
 from posterml.metrics import get_scorer
@@ -85,6 +85,7 @@ def _pixels(data, rows, size):
 PIXEL_SETS = {"pixels64": (64, 64), "pixels100x150": (100, 150)}
 BLOCK_SETS = ("color", "keywords", "metadata", "cnn")
 FEATURE_SETS = (*PIXEL_SETS, *BLOCK_SETS, "fused")
+SAMPLE_SETS = ("cnn", "color")  # what load_sample() ships
 FUSE_BLOCKS = ("pixels", "color", "cnn", "keywords", "metadata")
 DEFAULT_FUSE = ("cnn", "keywords", "metadata")
 _DESCRIPTIONS = {
@@ -120,6 +121,18 @@ def _features(data, rows, n_train, features, fuse=DEFAULT_FUSE, standardize=True
     if features in PIXEL_SETS:
         size = PIXEL_SETS[features]
         return _pixels(data, rows, size), f"{size[0]}x{size[1]} pixels"
+    if data.source == "sample":  # the bundled derived features: no posters to read
+        if features not in SAMPLE_SETS:
+            raise SystemExit(
+                f"ksweep.py: the bundled sample has feature sets {SAMPLE_SETS}, not {features!r}"
+            )
+        X = data.X_cnn if features == "cnn" else data.color
+        title = (
+            f"bundled sample: CNN embeddings, PCA to {X.shape[1]} components"
+            if features == "cnn"
+            else f"bundled sample: colour features, {X.shape[1]} columns"
+        )
+        return np.asarray(X[rows], dtype=np.float32), title
     frame = data.frame.iloc[rows]
     transformer = _fusion_for(features, fuse, standardize)
     X = np.vstack(
@@ -285,6 +298,12 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", help="data folder holding av-posters/ (default: auto)")
     parser.add_argument("--synthetic", action="store_true", help="use synthetic posters")
+    parser.add_argument(
+        "--sample",
+        action="store_true",
+        help="use the bundled derived-feature sample (no posters needed; --features cnn|color, "
+        "default cnn)",
+    )
     parser.add_argument("--n-synthetic", type=int, default=600)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default="benchmarks/out/ksweep", help="CSV/JSON folder")
@@ -318,7 +337,11 @@ def main(argv=None):
     if args.features and len(set(args.fuse)) != len(args.fuse):
         parser.error(f"--fuse names a block twice: {args.fuse}")
 
-    if args.synthetic:
+    if args.sample:
+        data = load_sample()
+        data.source = "sample"
+        args.features = args.features or ["cnn"]
+    elif args.synthetic:
         data = make_posters(args.n_synthetic, random_state=args.seed)
         data.source = "synthetic"
     else:

@@ -22,6 +22,8 @@ _LAZY = {
     "load_tmdb_keywords": "posterml.datasets",
     "make_posters": "posterml.datasets",
     "load_dataset": "posterml.datasets",
+    "load_sample": "posterml.datasets",
+    "predict_genres": "posterml.datasets",
     # features
     "PixelFlattener": "posterml.features",
     "DominantColorBrightness": "posterml.features",
