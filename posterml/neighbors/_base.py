@@ -112,7 +112,7 @@ class _NeighborLabelBase(MultiOutputMixin, ClassifierMixin, BaseEstimator):
         for start in range(0, n, step):
             yield start, min(n, start + step)
 
-    def _iter_neighbors(self, X, k, *, training):
+    def _iter_neighbors(self, X, k, *, training, ordered=True):
         """Yield ``(start, stop, indices)`` per query batch; ``training`` excludes each row itself.
 
         Every search of fit, predict and the k-sweep goes through here, so that they see the
@@ -120,7 +120,9 @@ class _NeighborLabelBase(MultiOutputMixin, ClassifierMixin, BaseEstimator):
         """
         for start, stop in self._batches(X.shape[0]):
             exclude = np.arange(start, stop) if training else None
-            idx = self._search.kneighbors(X[start:stop], k, exclude=exclude, return_distance=False)
+            idx = self._search.kneighbors(
+                X[start:stop], k, exclude=exclude, return_distance=False, _ordered=ordered
+            )
             yield start, stop, idx
 
     def _label_counts(self, idx, Y=None):

@@ -155,7 +155,9 @@ class MLkNN(_NeighborLabelBase):
 
     def _training_counts(self, X, include_self):
         counts = np.empty((X.shape[0], self._Y.shape[1]), dtype=np.int32)
-        for start, stop, idx in self._iter_neighbors(X, self.k, training=not include_self):
+        for start, stop, idx in self._iter_neighbors(
+            X, self.k, training=not include_self, ordered=False
+        ):
             counts[start:stop] = self._label_counts(idx)
         return counts
 
@@ -169,7 +171,7 @@ class MLkNN(_NeighborLabelBase):
         """``P(H1) P(E|H1)`` and ``P(H0) P(E|H0)`` for every query and label (float64)."""
         p_true = np.empty((X.shape[0], self.n_labels_))
         p_false = np.empty_like(p_true)
-        for start, stop, idx in self._iter_neighbors(X, self.k, training=False):
+        for start, stop, idx in self._iter_neighbors(X, self.k, training=False, ordered=False):
             p_true[start:stop], p_false[start:stop] = self._joint_from_counts(
                 self._label_counts(idx)
             )

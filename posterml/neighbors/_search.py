@@ -208,6 +208,25 @@ def _order_by_distance_then_index(dist, idx, k):
     return out_d, out_i
 
 
+def _chain_across(close, k):
+    """Of the near-tie links ``close[:, j]`` (places j, j+1), the chain across places k-1, k.
+
+    Only that chain can change which points are the k nearest; links elsewhere are dropped.
+    """
+    out = np.zeros_like(close)
+    if not 1 <= k <= close.shape[1]:
+        return out  # no place k among the candidates: the set is all of them
+    across = close[:, k - 1 : k]
+    out[:, k - 1] = across[:, 0]
+    if k >= 2:  # links k-2, k-3, ... while unbroken
+        left = np.cumprod(close[:, k - 2 :: -1], axis=1, dtype=bool)[:, ::-1]
+        out[:, : k - 1] = left & across
+    if k < close.shape[1]:
+        right = np.cumprod(close[:, k:], axis=1, dtype=bool)
+        out[:, k:] = right & across
+    return out
+
+
 def neighbor_recall(approx_indices, exact_indices):
     """Mean fraction of the exact k neighbours found by an approximate search.
 
@@ -502,7 +521,7 @@ class NeighborSearch:
         return int(max(64, min(65536, _BLOCK_BYTES // (4 * max(1, n_cols)))))
 
     # ------------------------------------------------------------------ search
-    def kneighbors(self, X, k, *, exclude=None, return_distance=True):
+    def kneighbors(self, X, k, *, exclude=None, return_distance=True, _ordered=True):
         """Return the ``k`` nearest indexed rows of each row of ``X``.
 
         Parameters
@@ -522,7 +541,7 @@ class NeighborSearch:
             float64 distances, so the order is the same on every backend and batching.
         indices : ndarray of shape (n_queries, k), int64
         """
-        dist, idx = self._kneighbors_raw(X, k, exclude)
+        dist, idx = self._kneighbors_raw(X, k, exclude, ordered=_ordered)
         if not return_distance:
             return idx
         if self.metric == "euclidean":
@@ -533,8 +552,13 @@ class NeighborSearch:
             dist += 1.0
         return dist, idx
 
-    def _kneighbors_raw(self, X, k, exclude=None):
-        """Sorted (squared-L2 or negated inner product) float64 distances and indices."""
+    def _kneighbors_raw(self, X, k, exclude=None, ordered=True):
+        """Sorted (squared-L2 or negated inner product) float64 distances and indices.
+
+        ``ordered=False``: only the *set* of the k nearest must be exact (ML-kNN's counts), so
+        only near-ties across the k-th place are re-ranked in float64; the order inside the
+        set may then follow float32 rounding.
+        """
         if not hasattr(self, "backend_"):
             raise RuntimeError("NeighborSearch is not fitted: call fit(X) first")
         n_q = X.shape[0]
@@ -567,7 +591,7 @@ class NeighborSearch:
             Q = _dense_rows(X, start, stop, self._normalize)
             excl = None if exclude is None else exclude[start:stop]
             tol = self.tie_tolerance(Q) if self.algorithm == "exact" else None
-            d_b, i_b = self._sorted_candidates(Q, k_search, excl, tol)
+            d_b, i_b = self._sorted_candidates(Q, k_search, excl, tol, None if ordered else k)
             if self.algorithm == "exact":
                 d_b, i_b = self._close_tie_groups(Q, d_b, i_b, k, excl, tol)
             d_b, i_b = d_b[:, :k], i_b[:, :k]
@@ -579,7 +603,7 @@ class NeighborSearch:
             dist[start:stop], idx[start:stop] = d_b, i_b
         return dist, idx
 
-    def _sorted_candidates(self, Q, k_search, exclude, tol=None):
+    def _sorted_candidates(self, Q, k_search, exclude, tol=None, boundary=None):
         """``k_search`` candidates per row sorted by (distance, index); excluded ones last.
 
         For exact search ``tol`` (:meth:`tie_tolerance` of ``Q``) marks the near-ties that are
@@ -602,7 +626,7 @@ class NeighborSearch:
             i_b = np.take_along_axis(i_b, keep, axis=1)
         d_b, i_b = _order_by_distance_then_index(d_b, i_b, k_search)
         if tol is not None:
-            d_b, i_b = self._rerank_near_ties(Q, d_b, i_b, tol)
+            d_b, i_b = self._rerank_near_ties(Q, d_b, i_b, tol, boundary)
         return d_b, i_b
 
     def tie_tolerance(self, Q):
@@ -615,7 +639,7 @@ class NeighborSearch:
             scale = q_sq + self._max_sq
         return _TIE_TOL * np.finfo(np.float32).eps * math.sqrt(self.n_features_in_) * scale
 
-    def _rerank_near_ties(self, Q, d_b, i_b, tol):
+    def _rerank_near_ties(self, Q, d_b, i_b, tol, boundary=None):
         """Recompute in float64 the distances of neighbours within float32 rounding of another.
 
         Elsewhere consecutive distances differ by more than the rounding, so after this the
@@ -623,6 +647,8 @@ class NeighborSearch:
         in float32 and however it blocked the matrix products.
         """
         close = (np.diff(d_b, axis=1) <= tol[:, None]) & np.isfinite(d_b[:, 1:])
+        if boundary is not None:
+            close = _chain_across(close, boundary)
         if not close.any():
             return d_b, i_b
         member = np.zeros(d_b.shape, dtype=bool)

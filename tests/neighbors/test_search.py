@@ -229,3 +229,38 @@ def test_torch_search_ignores_and_restores_a_reduced_matmul_precision():
         assert torch.get_float32_matmul_precision() == "medium"
     finally:
         torch.set_float32_matmul_precision(before)
+
+
+def test_chain_across_keeps_only_the_near_ties_spanning_the_kth_place():
+    from posterml.neighbors._search import _chain_across
+
+    close = np.array(
+        [
+            [1, 0, 1, 1, 1, 0, 1],  # chain over places 2..5 spans the boundary at k=3
+            [1, 1, 0, 0, 1, 1, 1],  # no link between places 2 and 3: nothing spans it
+            [0, 1, 1, 1, 1, 1, 1],  # chain from place 1 to the end
+        ],
+        dtype=bool,
+    )
+    got = _chain_across(close, 3).astype(int)
+    np.testing.assert_array_equal(
+        got, [[0, 0, 1, 1, 1, 0, 0], [0, 0, 0, 0, 0, 0, 0], [0, 1, 1, 1, 1, 1, 1]]
+    )
+    assert not _chain_across(close, 8).any()  # k beyond the candidates: no boundary
+
+
+@pytest.mark.parametrize("backend", CPU_BACKENDS)
+def test_unordered_search_gives_the_exact_set_of_k_nearest(backend):
+    # Clustered 512-d data: many float32 near-ties. ML-kNN needs only the set of the k
+    # nearest; that set must be the float64 one, with and without self-exclusion.
+    rng = np.random.default_rng(13)
+    centers = rng.normal(size=(3, 512))
+    X = (centers[rng.integers(0, 3, 1200)] + rng.normal(size=(1200, 512))).astype(np.float32)
+    X64 = X.astype(np.float64)
+    d64 = np.array([((X64 - q) ** 2).sum(1) for q in X64[:150]])
+    d64[np.arange(150), np.arange(150)] = np.inf  # self excluded
+    order = np.lexsort((np.tile(np.arange(1200), (150, 1)), d64), axis=-1)
+    search = NeighborSearch(backend=backend, batch_size=40).fit(X)
+    for k in (1, 7, 25):
+        _, idx = search._kneighbors_raw(X[:150], k, exclude=np.arange(150), ordered=False)
+        np.testing.assert_array_equal(np.sort(idx, axis=1), np.sort(order[:, :k], axis=1))
