@@ -88,9 +88,13 @@ class _SharedSearch:
         self.include_self = include_self
         smallest = min(len(train) for train, _ in folds) / union.size
         self.available = union.size - (0 if include_self else 1)
-        self.K = min(self.available, int(np.ceil(k_max / smallest * 1.2)) + 16)
+        # In-fold neighbours among a row's first K are ~Binomial(K, smallest): K leaves k_max
+        # of them with a 3.5-sigma margin (rows left short are searched again, exactly).
+        spread = 3.5 * np.sqrt(k_max * (1 - smallest)) / smallest
+        self.K = min(self.available, int(np.ceil(k_max / smallest + spread)) + 8)
         searcher = MLkNN(**template.get_params())
-        X_union = _take(X, union)
+        all_rows = union.size == X.shape[0]  # union is sorted and unique: then it is arange
+        X_union = X if all_rows else _take(X, union)
         searcher._fit_search(X_union)
         dist = np.empty((union.size, self.K))
         idx = np.empty((union.size, self.K), dtype=np.int64)
@@ -138,7 +142,10 @@ class _SharedSearch:
             # Fold indices rise with global ones: filtering keeps the (distance, index) order,
             # so each row's list is simply its first k_max survivors.
             keep = ok & (np.cumsum(ok, axis=1) <= self.k_max)
-            order = np.argsort(~keep, axis=1, kind="stable")[:, : self.k_max]
+            if not (keep.sum(axis=1) == self.k_max).all():
+                order = np.argsort(~keep, axis=1, kind="stable")[:, : self.k_max]
+            else:  # every row keeps exactly k_max: their columns, in order, row by row
+                order = np.nonzero(keep)[1].reshape(len(rows), self.k_max)
         else:
             key_l = np.where(ok, cand_l, np.iinfo(np.int64).max)
             order = np.lexsort((key_l, key_d), axis=-1)[:, : self.k_max]
@@ -307,12 +314,13 @@ def _ksweep(
             Y_tr = fold._encode_targets(y_tr)
             fold._check_empty_labels(Y_tr)
             fold._Y = Y_tr
-            X_tr, X_te = _take(X_all, train), _take(X_all, test)
-            again = partial(_search_in_fold, fold, X_tr, k_max)
-            tr_idx = shared.fold_lists(train, train, partial(again, X_tr, not include_self))
+            # the fold's training rows are copied only if a row must be searched again
+            X_te = _take(X_all, test)
+            again = partial(_search_in_fold, fold, partial(_take, X_all, train), k_max)
+            tr_idx = shared.fold_lists(train, train, partial(again, None, not include_self))
             te_idx = shared.fold_lists(test, train, partial(again, X_te, False))
         search_seconds += time.perf_counter() - t0
-        tr_counts = np.zeros((X_tr.shape[0], Y_tr.shape[1]), dtype=np.int32)
+        tr_counts = np.zeros((len(train), Y_tr.shape[1]), dtype=np.int32)
         te_counts = np.zeros((X_te.shape[0], Y_tr.shape[1]), dtype=np.int32)
         previous = 0
         for j, k in enumerate(ks):
@@ -357,10 +365,14 @@ def _copy_input_attributes(source, target):
             setattr(target, name, getattr(source, name))
 
 
-def _search_in_fold(fold, X_tr, k, queries, training, which):
-    """Exact search of rows ``which`` of ``queries`` among the fold's training points."""
+def _search_in_fold(fold, take_train, k, queries, training, which):
+    """Exact search of rows ``which`` of ``queries`` (None: the training rows) among the
+    fold's training points; ``take_train()`` gives those (copied on first use)."""
+    if not hasattr(fold, "_X_fold"):
+        fold._X_fold = take_train()
     if not hasattr(fold, "_search"):
-        fold._fit_search(X_tr)
+        fold._fit_search(fold._X_fold)
+    queries = fold._X_fold if queries is None else queries
     exclude = which if training else None
     return fold._search.kneighbors(queries[which], k, exclude=exclude, return_distance=False)
 
