@@ -136,22 +136,24 @@ class _SharedSearch:
         local[self.position[train]] = np.arange(len(train))
         cand_d = self.dist[self.position[rows]]
         cand_l = local[self.idx[self.position[rows]]]
-        ok = cand_l >= 0
-        key_d = np.where(ok, cand_d, np.inf)
+        ok = cand_l >= 0  # cand_l is -1 off the fold's training rows
+        n_ok = ok.sum(axis=1)
         if np.all(np.diff(train) > 0):
             # Fold indices rise with global ones: filtering keeps the (distance, index) order,
             # so each row's list is simply its first k_max survivors.
-            keep = ok & (np.cumsum(ok, axis=1) <= self.k_max)
-            if not (keep.sum(axis=1) == self.k_max).all():
-                order = np.argsort(~keep, axis=1, kind="stable")[:, : self.k_max]
-            else:  # every row keeps exactly k_max: their columns, in order, row by row
+            keep = ok & (np.cumsum(ok, axis=1, dtype=np.int32) <= self.k_max)
+            if (n_ok >= self.k_max).all():  # each row keeps exactly k_max, in column order
                 order = np.nonzero(keep)[1].reshape(len(rows), self.k_max)
+            else:
+                order = np.argsort(~keep, axis=1, kind="stable")[:, : self.k_max]
         else:
+            key_d = np.where(ok, cand_d, np.inf)
             key_l = np.where(ok, cand_l, np.iinfo(np.int64).max)
             order = np.lexsort((key_l, key_d), axis=-1)[:, : self.k_max]
-        lists = np.take_along_axis(np.where(ok, cand_l, -1), order, axis=1)
-        kth = np.take_along_axis(key_d, order[:, -1:], axis=1)[:, 0]
-        short = ok.sum(axis=1) < self.k_max
+        lists = np.take_along_axis(cand_l, order, axis=1)
+        # rows with fewer than k_max survivors are refined whatever their k-th distance
+        kth = np.take_along_axis(cand_d, order[:, -1:], axis=1)[:, 0]
+        short = n_ok < self.k_max
         if self.available > self.K:
             # a neighbour past the list within rounding of the k-th could still come first
             short |= kth >= cand_d[:, -1] - self.tol[self.position[rows]]
