@@ -125,21 +125,14 @@ def _color_section(threads):
 
 
 def _keywords_section(paths, root):
-    try:
-        module = importlib.import_module("posterml.features._keywords")
-    except ModuleNotFoundError as exc:
-        if exc.name == "posterml.features._keywords":
-            raise Skip("posterml.features._keywords does not exist yet") from None
-        raise Skip(f"posterml.features._keywords needs {exc.name}, not installed") from None
-    cls = getattr(module, "KeywordBagOfWords", None)
-    if cls is None:
-        raise Skip("posterml.features._keywords has no KeywordBagOfWords yet")
+    from posterml.features import KeywordBagOfWords
+
     keywords = _keywords_for(paths, root)
     index = {Path(p).stem: i for i, p in enumerate(paths)}
 
     def run(batch):
         values = keywords.iloc[[index[Path(p).stem] for p in batch]]
-        return cls().fit_transform(values)
+        return KeywordBagOfWords().fit_transform(values)
 
     covered = int(keywords.notna().sum())
     return run, f"{covered}/{len(paths)} movies with TMDb keywords"
@@ -147,26 +140,19 @@ def _keywords_section(paths, root):
 
 def _cnn_section(backend, threads, device, batch_size):
     dependency = {"torch": "torch", "onnx": "onnxruntime"}[backend]
-    try:
-        module = importlib.import_module("posterml.features._cnn")
-    except ModuleNotFoundError as exc:
-        if exc.name == "posterml.features._cnn":
-            raise Skip("posterml.features._cnn does not exist yet") from None
-        raise Skip(f"posterml.features._cnn needs {exc.name}, not installed") from None
-    cls = getattr(module, "CNNEmbedder", None)
-    if cls is None:
-        raise Skip("posterml.features._cnn has no CNNEmbedder yet")
-    if importlib.util.find_spec(dependency) is None:
-        raise Skip(f"{dependency} is not installed")
-    params = {"backend": backend, "device": device, "batch_size": batch_size}
-    accepted = cls().get_params()
-    if "on_error" in accepted:
-        params["on_error"] = "skip"
-    if "n_threads" in accepted:
-        params["n_threads"] = threads
-    elif "n_jobs" in accepted:
-        params["n_jobs"] = threads
-    est = cls(**params)
+    for name in ("torch", dependency):  # the network is built with torch in both cases
+        if importlib.util.find_spec(name) is None:
+            raise Skip(f"{name} is not installed (pip install posterml[cnn])")
+    from posterml.features import CNNEmbedder
+
+    params = {
+        "backend": backend,
+        "device": device,
+        "batch_size": batch_size,
+        "on_error": "skip",
+        "n_threads": threads,
+    }
+    est = CNNEmbedder(**params)
 
     def run(paths):
         return est.fit_transform([os.fspath(p) for p in paths])

@@ -1,5 +1,7 @@
 """What the poster transformers share: input kinds, the skip report, kept-row indexes."""
 
+import os
+
 import numpy as np
 import pandas as pd
 from sklearn.utils._set_output import _get_output_config
@@ -8,6 +10,32 @@ from sklearn.utils.validation import validate_data
 from posterml.io import _report_skipped
 
 _INPUT_STATE = ("n_features_in_", "feature_names_in_", "valid_mask_", "skipped_")
+
+
+def _is_path(value):
+    return isinstance(value, (str, bytes, os.PathLike))
+
+
+def _input_kind(X):
+    """'paths', 'images' (a stack or list of arrays) or 'rows' (a 2-D numeric matrix)."""
+    if isinstance(X, pd.DataFrame):
+        return "paths" if "poster_path" in X.columns else "rows"
+    if isinstance(X, pd.Series):
+        return "paths" if any(_is_path(v) for v in X.head(20)) else "rows"
+    if isinstance(X, np.ndarray):
+        if X.dtype.kind in "USO" and X.ndim == 1:
+            if X.dtype.kind in "US" or any(_is_path(v) for v in X[:20]):
+                return "paths"
+            if len(X) and all(isinstance(v, np.ndarray) for v in X[:20]):
+                return "images"
+            return "rows"
+        return "images" if X.ndim in (3, 4) and X.dtype.kind in "uifb" else "rows"
+    if isinstance(X, (list, tuple)) and len(X):
+        if any(_is_path(v) for v in X[:20]):
+            return "paths"
+        if isinstance(X[0], np.ndarray) and X[0].ndim >= 2:
+            return "images"
+    return "rows"
 
 
 def check_float_dtype(value):

@@ -48,7 +48,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from tqdm.auto import tqdm
 
 from posterml._config import get_cache_dir
-from posterml.features._base import check_image_shape, finish_transform
+from posterml.features._base import _is_path, check_image_shape, finish_transform
 from posterml.io import _OPEN_LOCK as _WARN_LOCK  # serialises posterml's catch_warnings
 from posterml.io import PosterReadError, _path_list, read_poster
 
@@ -508,9 +508,7 @@ def _export_onnx(spec, path):
 
 def _as_rgb(image, index):
     """Check one input image and return it as a contiguous (H, W, 3) uint8 array."""
-    image = _check_image(image, index)
-    if image.ndim == 3 and image.shape[2] == 1:
-        image = image[:, :, 0]
+    image = _check_image(image, index)  # a single channel comes back as (H, W)
     if image.ndim == 2:
         image = np.repeat(image[:, :, np.newaxis], 3, axis=2)
     return np.ascontiguousarray(image)
@@ -608,10 +606,6 @@ class _EmbeddingCache:
 
 
 # --------------------------------------------------------------------- estimator
-
-
-def _is_path_like(value):
-    return isinstance(value, (str, bytes, os.PathLike))
 
 
 def _is_image_input(X):
@@ -812,7 +806,7 @@ class CNNEmbedder(TransformerMixin, BaseEstimator):
         keys = [None] * n
         if store is not None:
             for i, path in enumerate(labels):
-                if _is_path_like(path):
+                if _is_path(path):
                     keys[i] = _content_hash(path)
                 if keys[i] is not None and (vector := store.get(keys[i])) is not None:
                     out[i] = vector

@@ -8,8 +8,8 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted, validate_data
 
-from posterml.features._base import finish_transform, fit_input
-from posterml.features._pixels import PixelFlattener, _input_kind
+from posterml.features._base import _input_kind, finish_transform, fit_input
+from posterml.features._pixels import PixelFlattener
 from posterml.io import PosterReader, _check_size
 
 __all__ = ["DominantColorBrightness"]

@@ -1,15 +1,14 @@
 """Raw pixels as features: posters (paths or arrays) -> flat float rows."""
 
-import os
 from numbers import Integral
 
 import numpy as np
-import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted, validate_data
 
 from posterml.features._base import (
+    _input_kind,
     check_float_dtype,
     check_image_shape,
     finish_transform,
@@ -21,32 +20,6 @@ __all__ = ["PixelFlattener"]
 
 _RGB_CHANNELS = ("r", "g", "b")
 _GRAY_CHANNELS = ("gray",)
-
-
-def _is_path(value):
-    return isinstance(value, (str, bytes, os.PathLike))
-
-
-def _input_kind(X):
-    """'paths', 'images' (a stack or list of arrays) or 'rows' (a 2-D numeric matrix)."""
-    if isinstance(X, pd.DataFrame):
-        return "paths" if "poster_path" in X.columns else "rows"
-    if isinstance(X, pd.Series):
-        return "paths" if any(_is_path(v) for v in X.head(20)) else "rows"
-    if isinstance(X, np.ndarray):
-        if X.dtype.kind in "USO" and X.ndim == 1:
-            if X.dtype.kind in "US" or any(_is_path(v) for v in X[:20]):
-                return "paths"
-            if len(X) and all(isinstance(v, np.ndarray) for v in X[:20]):
-                return "images"
-            return "rows"
-        return "images" if X.ndim in (3, 4) and X.dtype.kind in "uifb" else "rows"
-    if isinstance(X, (list, tuple)) and len(X):
-        if any(_is_path(v) for v in X[:20]):
-            return "paths"
-        if isinstance(X[0], np.ndarray) and X[0].ndim >= 2:
-            return "images"
-    return "rows"
 
 
 def _rgb_to_gray(image):
