@@ -501,6 +501,20 @@ def _check_scores(scores, n_labels_expected=None):
     return S
 
 
+def _top_k_columns(S, k):
+    """Columns of the ``k`` largest scores per row, best first; equal scores: lower column."""
+    if k > 8:  # a stable sort of the negated scores keeps the lower column first among equals
+        return np.argsort(-S, axis=1, kind="stable")[:, :k]
+    # few picks: repeated argmax (first maximum = lower column), k passes instead of a sort
+    S = S.copy()
+    rows = np.arange(S.shape[0])
+    top = np.empty((S.shape[0], k), dtype=np.intp)
+    for j in range(k):
+        top[:, j] = np.argmax(S, axis=1)
+        S[rows, top[:, j]] = -np.inf
+    return top
+
+
 def _top_k_hits(Y_true, scores, k, sample_weight):
     T = _check_indicator(Y_true, "Y_true")
     S = _check_scores(scores)
@@ -512,8 +526,7 @@ def _top_k_hits(Y_true, scores, k, sample_weight):
     if not 1 <= k <= n_labels:
         raise ValueError(f"k must be between 1 and the number of labels ({n_labels}); got {k}")
     w = _check_sample_weight(sample_weight, T.shape[0])
-    # A stable sort of the negated scores keeps the lower label index first among equal scores.
-    top = np.argsort(-S, axis=1, kind="stable")[:, :k]
+    top = _top_k_columns(S, k)
     hits = np.take_along_axis(T, top, axis=1)
     return hits, w
 

@@ -31,7 +31,9 @@ class _SweptMLkNN(MLkNN):
     def _joint(self, X):
         if X.shape[0] != self._sweep_counts.shape[0]:
             raise RuntimeError("a swept model only predicts the test fold it was built for")
-        return self._joint_from_counts(self._sweep_counts)
+        if not hasattr(self, "_sweep_joint"):  # predict and predict_proba share it
+            self._sweep_joint = self._joint_from_counts(self._sweep_counts)
+        return self._sweep_joint
 
 
 def _resolve_scoring(scoring, single_label):
@@ -77,37 +79,49 @@ class _SharedSearch:
     would have it. The global lists are long enough that this leaves k almost always; a row
     left short (or whose k-th survivor ties with the end of its list) is searched again,
     exactly, within its fold.
+
+    Near-ties are re-ranked on exact float64 distances lazily: a sweep's counts need, for
+    every fold and every swept k, the exact *set* of the first k in-fold neighbours, which
+    only a near-tie (a gap within float32 rounding) between the k-th and (k+1)-th in-fold
+    neighbour can change. Only rows with such a gap at one of the swept places are re-ranked
+    (once, for all folds); the others keep their float32 order, which gives the same sets.
     """
 
-    def __init__(self, template, X, folds, k_max, include_self):
+    def __init__(self, template, X, folds, ks, include_self):
         union = np.unique(np.concatenate([np.concatenate([tr, te]) for tr, te in folds]))
         self.position = np.full(X.shape[0], -1, dtype=np.int64)
         self.position[union] = np.arange(union.size)
         self.n_union = union.size
-        self.k_max = k_max
+        self.ks = np.asarray(ks, dtype=np.int64)
+        self.k_max = k_max = int(self.ks[-1])
         self.include_self = include_self
         smallest = min(len(train) for train, _ in folds) / union.size
         self.available = union.size - (0 if include_self else 1)
-        # In-fold neighbours among a row's first K are ~Binomial(K, smallest): K leaves k_max
-        # of them with a 3.5-sigma margin (rows left short are searched again, exactly).
-        spread = 3.5 * np.sqrt(k_max * (1 - smallest)) / smallest
-        self.K = min(self.available, int(np.ceil(k_max / smallest + spread)) + 8)
+        # In-fold neighbours among a row's first K are ~Binomial(K, smallest): K leaves
+        # k_max + 1 of them (the one past k_max tells a near-tie there) with a 3.5-sigma
+        # margin (rows left short are searched again, exactly).
+        spread = 3.5 * np.sqrt((k_max + 1) * (1 - smallest)) / smallest
+        self.K = min(self.available, int(np.ceil((k_max + 1) / smallest + spread)) + 8)
         searcher = MLkNN(**template.get_params())
         all_rows = union.size == X.shape[0]  # union is sorted and unique: then it is arange
         X_union = X if all_rows else _take(X, union)
         searcher._fit_search(X_union)
         dist = np.empty((union.size, self.K))
-        idx = np.empty((union.size, self.K), dtype=np.int64)
+        # int32 indices halve the memory traffic of the fold filtering (n < 2**31 rows)
+        idx = np.empty((union.size, self.K), dtype=np.int32)
         self.tol = np.empty(union.size)
         for start, stop in searcher._batches(union.size):
             exclude = None if include_self else np.arange(start, stop)
             dist[start:stop], idx[start:stop] = searcher._search._kneighbors_raw(
-                X_union[start:stop], self.K, exclude=exclude
+                X_union[start:stop], self.K, exclude=exclude, ordered=None
             )
             block = _dense_rows(X_union, start, stop, searcher._search._normalize)
             self.tol[start:stop] = searcher._search.tie_tolerance(block)
         self.dist, self.idx = dist, idx
+        self.X = X_union
+        self.exact = np.zeros(dist.shape, dtype=bool)  # entries recomputed in float64
         self.n_refined = 0
+        self.reranked = np.zeros(union.size, dtype=bool)  # rows with a chain re-ranked
         self.union = union
         self._searcher = searcher
 
@@ -116,52 +130,144 @@ class _SharedSearch:
             self.union, np.arange(self.n_union)
         )
 
+    def _make_exact(self, pos, cols):
+        """Re-rank on float64 distances the near-tie chain across column ``cols[j]`` (with
+        ``cols[j] - 1``) of row ``pos[j]`` of the global lists.
+
+        A chain is a run of consecutive candidates each within float32 rounding of the next;
+        only its members can change places, so only they are recomputed (once: recomputed
+        entries are remembered) and only within its columns does the row's order change.
+        """
+        rows, inv = np.unique(pos, return_inverse=True)
+        d, i, e = self.dist[rows], self.idx[rows], self.exact[rows]
+        close = (np.diff(d, axis=1) <= self.tol[rows, None]) & np.isfinite(d[:, 1:])
+        chain = np.zeros(d.shape, dtype=np.int64)
+        np.cumsum(~close, axis=1, out=chain[:, 1:])
+        width = d.shape[1] + 1
+        chain += np.arange(rows.size)[:, None] * width  # ids unique across rows
+        wanted = np.zeros(rows.size * width, dtype=bool)
+        wanted[chain[inv, cols]] = True
+        member = wanted[chain] & ~e
+        r, c = np.nonzero(member)
+        if r.size == 0:  # a flagged pair always has a member left to recompute
+            raise RuntimeError("near-tie re-ranking made no progress; please report this")
+        search = self._searcher._search
+        changed = np.unique(r)
+        Q = _dense_rows(_take(self.X, rows[changed]), 0, changed.size, search._normalize)
+        local = np.empty(rows.size, dtype=np.int64)
+        local[changed] = np.arange(changed.size)
+        d[r, c] = search._exact_distances(Q, local[r], i[r, c])
+        e[r, c] = True
+        # The rows are sorted but for the recomputed chains: a stable sort on distance is
+        # near-linear there; rows left with equal distances out of index order get a lexsort.
+        order = np.argsort(d[changed], axis=1, kind="stable")
+        for a in (d, i, e):
+            a[changed] = np.take_along_axis(a[changed], order, axis=1)
+        dc, ic = d[changed], i[changed]
+        bad = np.flatnonzero(((np.diff(dc, axis=1) == 0) & (np.diff(ic, axis=1) < 0)).any(axis=1))
+        if bad.size:
+            order = np.lexsort((ic[bad], dc[bad]), axis=-1)
+            for a in (d, i, e):
+                a[changed[bad]] = np.take_along_axis(a[changed[bad]], order, axis=1)
+        self.dist[rows], self.idx[rows], self.exact[rows] = d, i, e
+        self.reranked[rows[changed]] = True
+
+    @property
+    def n_reranked(self):
+        return int(self.reranked.sum())
+
+    def _near_ties(self, pos, d_lo, d_hi, e_lo, e_hi, col_hi):
+        """Near-ties of rows ``pos`` between the neighbours either side of swept places
+        (distances ``d_lo``, ``d_hi``; ``e_*``: already exact) that are not ordered exactly
+        yet: their list rows ``j``, rows ``pos[j]`` and the later one's global column."""
+        tied = (d_hi - d_lo <= self.tol[pos][:, None]) & ~(e_lo & e_hi)
+        j, p = np.nonzero(tied)
+        return j, pos[j], col_hi[j, p]
+
     def fit_estimator(self, estimator, X, y):
         """Fit ``estimator`` (an unfitted MLkNN with k <= k_max) on all rows from the lists."""
         estimator._validate_params()
         X, Y = estimator._validate_fit_data(X, y)
         estimator._check_k(X.shape[0], self.include_self)
         estimator._check_empty_labels(Y)
+        k = estimator.k
+        every = np.arange(self.n_union)
+        d, e = self.dist[:, k - 1 : k + 1], self.exact[:, k - 1 : k + 1]
+        col = np.full((self.n_union, 1), k)
+        _, rows, cols = self._near_ties(every, d[:, :1], d[:, 1:], e[:, :1], e[:, 1:], col)
+        if rows.size:
+            self._make_exact(rows, cols)
         estimator._search = self._searcher._search
         estimator.backend_ = self._searcher.backend_
         estimator.n_samples_fit_ = X.shape[0]
         estimator._Y = Y
-        counts = estimator._label_counts(self.idx[:, : estimator.k])
+        counts = estimator._label_counts(self.idx[:, :k])
         estimator._fit_probabilities(Y, counts)
         return estimator
 
     def fold_lists(self, rows, train, refine):
-        """The ``k_max`` nearest training points of ``rows``, as indices into ``train``."""
-        local = np.full(self.n_union, -1, dtype=np.int64)
+        """The ``k_max`` nearest training points of ``rows``, as indices into ``train``.
+
+        Exact *sets* at every swept k: rows with a near-tie across a swept place are
+        re-ranked in float64 first.
+        """
+        local = np.full(self.n_union, -1, dtype=np.int32)
         local[self.position[train]] = np.arange(len(train))
-        cand_d = self.dist[self.position[rows]]
-        cand_l = local[self.idx[self.position[rows]]]
+        pos = self.position[rows]
+        lists, short, j, at, cols = self._filter(pos, local, train, ties=True)
+        # Re-ranking a chain orders its members exactly, so one pass settles every tie found;
+        # the re-filtered rows are checked again all the same.
+        while at.size:
+            self._make_exact(at, cols)
+            redo = np.unique(j)
+            lists[redo], short[redo], j, at, cols = self._filter(pos[redo], local, train, True)
+            j = redo[j]
+        if short.any():
+            which = np.flatnonzero(short)
+            lists[which, : self.k_max] = refine(which)
+            self.n_refined += which.size
+        return lists[:, : self.k_max]
+
+    def _filter(self, pos, local, train, ties=False):
+        """First ``k_max + 1`` in-fold candidates of rows ``pos`` (indices into ``train``) and
+        which rows must be searched again within the fold; with ``ties``, also the near-ties
+        across swept places (see :meth:`_near_ties`)."""
+        width, K, n = self.k_max + 1, self.K, pos.size
+        cand_l = local[self.idx[pos]]
         ok = cand_l >= 0  # cand_l is -1 off the fold's training rows
         n_ok = ok.sum(axis=1)
         if np.all(np.diff(train) > 0):
             # Fold indices rise with global ones: filtering keeps the (distance, index) order,
-            # so each row's list is simply its first k_max survivors.
-            keep = ok & (np.cumsum(ok, axis=1, dtype=np.int32) <= self.k_max)
-            if (n_ok >= self.k_max).all():  # each row keeps exactly k_max, in column order
-                order = np.nonzero(keep)[1].reshape(len(rows), self.k_max)
+            # so each row's list is simply its first survivors.
+            keep = ok & (np.cumsum(ok, axis=1, dtype=np.int32) <= width)
+            if (n_ok >= width).all():  # each row keeps exactly `width`, in column order
+                order = np.flatnonzero(keep).reshape(n, width) - (np.arange(n) * K)[:, None]
             else:
-                order = np.argsort(~keep, axis=1, kind="stable")[:, : self.k_max]
+                order = np.argsort(~keep, axis=1, kind="stable")[:, :width]
         else:
+            cand_d = self.dist[pos]
             key_d = np.where(ok, cand_d, np.inf)
-            key_l = np.where(ok, cand_l, np.iinfo(np.int64).max)
-            order = np.lexsort((key_l, key_d), axis=-1)[:, : self.k_max]
+            key_l = np.where(ok, cand_l, np.iinfo(np.int32).max)
+            order = np.lexsort((key_l, key_d), axis=-1)[:, :width]
         lists = np.take_along_axis(cand_l, order, axis=1)
+        # Distances only where they are compared: the places either side of each swept k
+        # (k - 1 and k, 0-based) and the k_max-th, gathered from the global lists.
+        flat = pos[:, None] * K + order
+        lo, hi = self.ks - 1, self.ks
+        d_lo, d_hi = self.dist.ravel()[flat[:, lo]], self.dist.ravel()[flat[:, hi]]
+        # past a row's survivors, `order` points at non-fold columns: those are missing
+        d_hi[hi[None, :] >= n_ok[:, None]] = np.inf
+        d_lo[lo[None, :] >= n_ok[:, None]] = np.inf
         # rows with fewer than k_max survivors are refined whatever their k-th distance
-        kth = np.take_along_axis(cand_d, order[:, -1:], axis=1)[:, 0]
         short = n_ok < self.k_max
         if self.available > self.K:
             # a neighbour past the list within rounding of the k-th could still come first
-            short |= kth >= cand_d[:, -1] - self.tol[self.position[rows]]
-        if short.any():
-            which = np.flatnonzero(short)
-            lists[which] = refine(which)
-            self.n_refined += which.size
-        return lists
+            short |= d_lo[:, -1] >= self.dist[pos, -1] - self.tol[pos]
+        if not ties:
+            return lists, short
+        e = self.exact.ravel()
+        ties = self._near_ties(pos, d_lo, d_hi, e[flat[:, lo]], e[flat[:, hi]], order[:, hi])
+        return (lists, short, *ties)
 
 
 def ksweep(
@@ -222,7 +328,9 @@ def ksweep(
         ``cv_results_``-like: ``param_k``, ``params``, ``split{i}_test_{name}``,
         ``mean_test_{name}``, ``std_test_{name}``, ``rank_test_{name}``, plus
         ``search_seconds`` (neighbour search time of the whole sweep, shared by all k) and
-        ``n_refined`` (fold rows the shared search left short, searched again exactly).
+        ``n_refined`` (fold rows the shared search left short, searched again exactly) and
+        ``n_reranked`` (rows whose shared list had a near-tie across a swept k in some fold,
+        re-ranked on float64 distances).
 
     Examples
     --------
@@ -289,13 +397,12 @@ def _ksweep(
 
     scores = {name: np.empty((len(folds), len(ks))) for name in scorers}
     t0 = time.perf_counter()
-    shared = (
-        _SharedSearch(template, X_all, folds, k_max, include_self) if search == "shared" else None
-    )
+    shared = _SharedSearch(template, X_all, folds, ks, include_self) if search == "shared" else None
     search_seconds = time.perf_counter() - t0
+    params = template.get_params()
     for f, (train, test) in enumerate(folds):
         y_tr, y_te = _take(y, train), _take(y, test)
-        fold = MLkNN(**{**template.get_params(), "k": k_max})
+        fold = MLkNN(**{**params, "k": k_max})
         t0 = time.perf_counter()
         if shared is None:
             X_tr, Y_tr = fold._validate_fit_data(_take(X, train), y_tr)
@@ -330,7 +437,7 @@ def _ksweep(
             tr_counts += fold._label_counts(tr_idx[:, previous:k])
             te_counts += fold._label_counts(te_idx[:, previous:k])
             previous = k
-            model = _SweptMLkNN(**{**template.get_params(), "k": k})
+            model = _SweptMLkNN(**{**params, "k": k})
             model.__dict__.update(
                 {
                     key: value
@@ -349,6 +456,7 @@ def _ksweep(
         "params": [{"k": k} for k in ks],
         "search_seconds": np.full(len(ks), search_seconds),
         "n_refined": np.full(len(ks), 0 if shared is None else shared.n_refined),
+        "n_reranked": np.full(len(ks), 0 if shared is None else shared.n_reranked),
     }
     for name, table in scores.items():
         for f in range(len(folds)):

@@ -557,7 +557,9 @@ class NeighborSearch:
 
         ``ordered=False``: only the *set* of the k nearest must be exact (ML-kNN's counts), so
         only near-ties across the k-th place are re-ranked in float64; the order inside the
-        set may then follow float32 rounding.
+        set may then follow float32 rounding. ``ordered=None``: no near-tie is re-ranked (the
+        caller re-ranks the rows it needs exact with :meth:`_rerank_near_ties`); rows are
+        still sorted by (float32 distance, index) and tie groups at the k-th place closed.
         """
         if not hasattr(self, "backend_"):
             raise RuntimeError("NeighborSearch is not fitted: call fit(X) first")
@@ -591,7 +593,9 @@ class NeighborSearch:
             Q = _dense_rows(X, start, stop, self._normalize)
             excl = None if exclude is None else exclude[start:stop]
             tol = self.tie_tolerance(Q) if self.algorithm == "exact" else None
-            d_b, i_b = self._sorted_candidates(Q, k_search, excl, tol, None if ordered else k)
+            d_b, i_b = self._sorted_candidates(
+                Q, k_search, excl, tol, None if ordered else k, rerank=ordered is not None
+            )
             if self.algorithm == "exact":
                 d_b, i_b = self._close_tie_groups(Q, d_b, i_b, k, excl, tol)
             d_b, i_b = d_b[:, :k], i_b[:, :k]
@@ -603,7 +607,7 @@ class NeighborSearch:
             dist[start:stop], idx[start:stop] = d_b, i_b
         return dist, idx
 
-    def _sorted_candidates(self, Q, k_search, exclude, tol=None, boundary=None):
+    def _sorted_candidates(self, Q, k_search, exclude, tol=None, boundary=None, rerank=True):
         """``k_search`` candidates per row sorted by (distance, index); excluded ones last.
 
         For exact search ``tol`` (:meth:`tie_tolerance` of ``Q``) marks the near-ties that are
@@ -615,7 +619,15 @@ class NeighborSearch:
         if self._ip:  # similarities -> distances: smaller is closer everywhere below
             d_b = -d_b
         if exclude is not None:
-            d_b[i_b == exclude[:, None]] = np.inf
+            # the excluded point (the query itself, usually first) moves to the end, so the
+            # rows stay in (distance, index) order and need no sort below
+            hit = i_b == exclude[:, None]
+            rows = np.flatnonzero(hit.any(axis=1))  # at most one hit per row
+            if rows.size:
+                order = np.argsort(hit[rows], axis=1, kind="stable")
+                d_b[rows] = np.take_along_axis(d_b[rows], order, axis=1)
+                i_b[rows] = np.take_along_axis(i_b[rows], order, axis=1)
+                d_b[rows, -1] = np.inf
         missing = i_b < 0
         if missing.any():
             d_b[missing] = np.inf
@@ -625,7 +637,7 @@ class NeighborSearch:
             d_b = np.take_along_axis(d_b, keep, axis=1)
             i_b = np.take_along_axis(i_b, keep, axis=1)
         d_b, i_b = _order_by_distance_then_index(d_b, i_b, k_search)
-        if tol is not None:
+        if tol is not None and rerank:
             d_b, i_b = self._rerank_near_ties(Q, d_b, i_b, tol, boundary)
         return d_b, i_b
 
@@ -656,23 +668,31 @@ class NeighborSearch:
         member[:, :-1] |= close
         rows, cols = np.nonzero(member)
         changed = np.unique(rows)
-        # float32 - float32 is exact in float64 and so are the squares (or, for inner
-        # products, the float32 x float32 products): each value below is the float64 sum of
-        # exact terms, computed the same way whatever the backend. Chunks of ~4 MB float64.
-        step = max(1, (4 * 2**20) // (8 * self.n_features_in_))
-        for s in range(0, rows.size, step):
-            r, c = rows[s : s + step], cols[s : s + step]
-            x = self._training_rows(i_b[r, c])
-            if self._ip:
-                d_b[r, c] = -np.einsum("ij,ij->i", Q[r], x, dtype=np.float64)
-            else:
-                diff = Q[r].astype(np.float64)
-                diff -= x
-                d_b[r, c] = np.einsum("ij,ij->i", diff, diff)
+        d_b[rows, cols] = self._exact_distances(Q, rows, i_b[rows, cols])
         d_b[changed], i_b[changed] = _order_by_distance_then_index(
             d_b[changed], i_b[changed], d_b.shape[1]
         )
         return d_b, i_b
+
+    def _exact_distances(self, Q, rows, ids):
+        """Float64 distances (negated inner products) of queries ``Q[rows]`` to points ``ids``.
+
+        float32 - float32 is exact in float64 and so are the squares (or, for inner products,
+        the float32 x float32 products): each value is the float64 sum of exact terms,
+        computed the same way whatever the backend. Chunks of ~4 MB float64.
+        """
+        out = np.empty(rows.size)
+        step = max(1, (4 * 2**20) // (8 * self.n_features_in_))
+        for s in range(0, rows.size, step):
+            r = rows[s : s + step]
+            x = self._training_rows(ids[s : s + step])
+            if self._ip:
+                out[s : s + step] = -np.einsum("ij,ij->i", Q[r], x, dtype=np.float64)
+            else:
+                diff = Q[r].astype(np.float64)
+                diff -= x
+                out[s : s + step] = np.einsum("ij,ij->i", diff, diff)
+        return out
 
     def _faiss_view(self):
         n, d = self.n_samples_fit_, self.n_features_in_

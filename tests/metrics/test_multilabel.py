@@ -441,3 +441,19 @@ def test_top_k_scorer_accepts_matrix_predict_proba(small_multilabel):
     matrix_model = _MatrixProbaKNN().fit(X, Y)
     for name in ("top_k_accuracy", "top_k_precision"):
         assert SCORERS[name](matrix_model, X, Y) == pytest.approx(SCORERS[name](knn, X, Y))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.integers(1, 30),
+    st.integers(1, 12),
+    st.integers(0, 2**32 - 1),
+)
+def test_top_k_columns_equal_a_stable_sort_with_ties(n, n_labels, seed):
+    from posterml.metrics._multilabel import _top_k_columns
+
+    rng = np.random.default_rng(seed)
+    S = rng.integers(0, 4, size=(n, n_labels)).astype(float)  # many ties
+    for k in range(1, n_labels + 1):
+        expected = np.argsort(-S, axis=1, kind="stable")[:, :k]
+        np.testing.assert_array_equal(_top_k_columns(S, k), expected)

@@ -4,6 +4,7 @@ from sklearn.model_selection import GridSearchCV, KFold
 
 from posterml.metrics import SCORERS
 from posterml.model_selection import MLkNNCV, MultilabelStratifiedGroupKFold, ksweep
+from posterml.model_selection._ksweep import _SharedSearch
 from posterml.neighbors import MLkNN
 
 
@@ -117,8 +118,36 @@ def test_shared_sweep_equals_gridsearchcv_on_high_dimensional_data():
     ks = [3, 10, 40]
     cv = KFold(5, shuffle=True, random_state=3)
     sweep = ksweep(X, Y, ks, cv=cv)
+    # only rows with a near-tie across a swept k are re-ranked, and there are some
+    assert 0 < sweep["n_reranked"][0] < X.shape[0]
     grid = GridSearchCV(MLkNN(), {"k": ks}, cv=cv, scoring=SCORERS, refit=False).fit(X, Y)
     for name in SCORERS:
         for f in range(5):
             key = f"split{f}_test_{name}"
             np.testing.assert_array_equal(sweep[key], grid.cv_results_[key], err_msg=key)
+
+
+@pytest.mark.parametrize("include_self", [False, True])
+def test_shared_fold_sets_equal_exact_per_fold_sets_under_float32_rounding(include_self):
+    # Integer points far from the origin: float32 matrix products round every distance by
+    # more than the gaps between them, and exact ties abound. The shared lists re-rank only
+    # rows with a near-tie across a swept k, yet every fold's k-nearest *sets* equal an
+    # exact search within the fold.
+    rng = np.random.default_rng(7)
+    X = (1000 + rng.integers(0, 4, size=(300, 48))).astype(np.float32)
+    ks = [1, 5, 12, 30]
+    folds = list(KFold(4, shuffle=True, random_state=0).split(X))
+    shared = _SharedSearch(MLkNN(k=1), X, folds, ks, include_self)
+    for train, test in folds:
+        search = MLkNN(k=ks[-1]).fit(X[train], np.eye(2, dtype=int)[np.arange(len(train)) % 2])
+        own = None if include_self else np.arange(len(train))
+        exact_tr = search._search.kneighbors(X[train], ks[-1], exclude=own, return_distance=False)
+        exact_te = search._search.kneighbors(X[test], ks[-1], return_distance=False)
+        got_tr = shared.fold_lists(train, train, lambda which, ref=exact_tr: ref[which])
+        got_te = shared.fold_lists(test, train, lambda which, ref=exact_te: ref[which])
+        for k in ks:
+            for got, exact in ((got_tr, exact_tr), (got_te, exact_te)):
+                np.testing.assert_array_equal(
+                    np.sort(got[:, :k], axis=1), np.sort(exact[:, :k], axis=1), err_msg=f"k={k}"
+                )
+    assert shared.n_reranked > 0
