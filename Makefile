@@ -13,7 +13,7 @@ TORCH_VERSION ?= 2.13.0
 $(VENV)/.installed-test: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install -q torch==$(TORCH_VERSION)
-	$(PIP) install -q -e ".[test,bench,cnn]"
+	$(PIP) install -q -e ".[test,bench,cnn,gbm]"
 	touch $@
 
 # torch first, pinned, so that pip keeps the CPU build and never pulls a multi-GB CUDA one.
