@@ -37,9 +37,19 @@ _LAZY = {
     "MLkNN": "posterml.neighbors",
     "BinaryRelevanceKNN": "posterml.neighbors",
     "NeighborSearch": "posterml.neighbors",
+    # imbalance
+    "MultilabelRandomOverSampler": "posterml.imbalance",
+    "PerGenreWeightedClassifier": "posterml.imbalance",
+    "compute_log_class_weight": "posterml.imbalance",
     # model selection
     "MLkNNCV": "posterml.model_selection",
     "ksweep": "posterml.model_selection",
+    # labels
+    "CustomGenreEncoder": "posterml.labels",
+    "CustomGenreClassifier": "posterml.labels",
+    "PerGenreThresholdClassifier": "posterml.labels",
+    "TopKGenreClassifier": "posterml.labels",
+    "top_k_genres": "posterml.labels",
 }
 
 __all__ = ["__version__", *sorted(_LAZY)]
