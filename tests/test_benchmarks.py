@@ -5,6 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -69,3 +70,35 @@ def test_bench_mlknn_reports_ratios_to_the_floor(tmp_path):
     assert all(r["seconds"] > 0 for r in rows)
     assert 0.0 <= rows[2]["recall"] <= 1.0
     assert "| 400 | 16 | posterml |" in out
+
+
+@pytest.mark.slow
+def test_compare_models_quick_mode(tmp_path):
+    # --quick: 800 movies, 3 folds; the real data where present, else the bundled sample's
+    # cnn / colour / keyword features (pixels and metadata then left out, and said so).
+    out = _run("compare_models.py", "--quick", "--out", str(tmp_path / "o"), tmp_path=tmp_path)
+    for title in ("Seed 000's columns", "Seed 001", "Seed 003", "Seed 004", "Fused vs"):
+        assert title in out
+    t000 = pd.read_csv(tmp_path / "o" / "table_000.csv", index_col=[0, 1])
+    features = t000.index.get_level_values(0).unique().tolist()
+    assert {"color", "keywords", "cnn", "fused"} <= set(features)
+    if "av-posters" in out:
+        assert {"pixels", "metadata"} <= set(features)
+    else:
+        assert "pixels left out" in out
+    assert len(t000) == len(features) * 9  # every model on every feature set
+    assert ((t000["Binary"] + t000["Hamming Loss"] - 1).abs() < 1e-12).all()
+    # the fused logistic regression beats both baselines on Hamming loss and top-5 F1
+    t001 = pd.read_csv(tmp_path / "o" / "table_001.csv", index_col=[0, 1])
+    for baseline in ("random", "most-frequent"):
+        assert (
+            t000.loc[("fused", "GLM"), "Hamming Loss"]
+            < t000.loc[("fused", baseline), "Hamming Loss"]
+        )
+        assert t001.loc[("fused", "GLM"), "OF1"] > t001.loc[("fused", baseline), "OF1"]
+    t004 = pd.read_csv(tmp_path / "o" / "table_004.csv", index_col=[0, 1])
+    assert (t004["min"] <= t004["median"]).all()
+    assert (t004["median"] <= t004["max"]).all()
+    assert np.isnan(t004.loc[("fused", "ML-kNN"), "mean (weights)"])  # kNN: no weights
+    folds = pd.read_csv(tmp_path / "o" / "folds.csv")
+    assert sorted(folds["fold"].unique()) == [0, 1, 2]
