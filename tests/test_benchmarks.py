@@ -102,3 +102,30 @@ def test_compare_models_quick_mode(tmp_path):
     assert np.isnan(t004.loc[("fused", "ML-kNN"), "mean (weights)"])  # kNN: no weights
     folds = pd.read_csv(tmp_path / "o" / "folds.csv")
     assert sorted(folds["fold"].unique()) == [0, 1, 2]
+
+
+@pytest.mark.slow
+def test_bench_scale_reports_times_slopes_and_skips_large_exact_runs(tmp_path):
+    out = _run(
+        "bench_scale.py",
+        "--ns",
+        "600",
+        "1200",
+        "2400",
+        "--d",
+        "16",
+        "--exact-max",
+        "1200",
+        "--json",
+        str(tmp_path / "scale.json"),
+        tmp_path=tmp_path,
+    )
+    rows = json.loads((tmp_path / "scale.json").read_text())
+    assert [(r["n"], r["algorithm"]) for r in rows] == [
+        (n, a) for n in (600, 1200, 2400) for a in ("exact", "ivf")
+    ]
+    skipped = [r for r in rows if r["note"] == "not run"]
+    assert [(r["n"], r["algorithm"]) for r in skipped] == [(2400, "exact")]
+    assert all(r["recall"] > 0.9 for r in rows if r["algorithm"] == "ivf")
+    assert "exact: time ~ n^" in out
+    assert "ivf: time ~ n^" in out
