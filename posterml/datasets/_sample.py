@@ -282,6 +282,8 @@ def predict_genres(posters, *, top=3, k=10, backend="onnx"):
     >>> [len(p) for p in predictions]  # doctest: +SKIP
     [2, 2]
     """
+    from posterml.labels._top_k import top_k_genres
+
     sample = _sample()
     n_genres = len(sample.genres)
     if isinstance(top, bool) or not isinstance(top, Integral) or not 1 <= top <= n_genres:
@@ -291,5 +293,4 @@ def predict_genres(posters, *, top=3, k=10, backend="onnx"):
     inputs = _as_inputs(posters)
     embeddings = _embedder(backend).transform(inputs)
     proba = _fitted_mlknn(int(k)).predict_proba(sample.pca.transform(embeddings))
-    order = np.argsort(-proba, axis=1, kind="stable")[:, :top]
-    return [[(sample.genres[j], float(row[j])) for j in idx] for row, idx in zip(proba, order)]
+    return top_k_genres(proba, sample.genres, k=int(top))

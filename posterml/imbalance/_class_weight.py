@@ -17,7 +17,6 @@ from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
-from scipy import sparse
 from sklearn.base import (
     BaseEstimator,
     ClassifierMixin,
@@ -25,11 +24,9 @@ from sklearn.base import (
     MultiOutputMixin,
     clone,
 )
-from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils import get_tags
 from sklearn.utils._available_if import available_if
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions, validate_params
-from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import (
     _check_sample_weight,
@@ -38,6 +35,9 @@ from sklearn.utils.validation import (
     has_fit_parameter,
     validate_data,
 )
+
+from posterml._targets import encode_label_targets, format_prediction, format_proba
+from posterml.metrics._multilabel import _check_indicator as _check_binary_indicator
 
 __all__ = [
     "PerGenreWeightedClassifier",
@@ -53,39 +53,9 @@ def _check_indicator(Y, name="Y", genres=None):
 
     ``genres`` (or the columns of a DataFrame) only serve the error messages.
     """
-    if Y is None:
-        raise ValueError(f"{name} is None; give a 2-D 0/1 indicator matrix (movies x genres)")
     if genres is None and isinstance(Y, pd.DataFrame):
         genres = [str(c) for c in Y.columns]
-    if sparse.issparse(Y):
-        Y = Y.toarray()
-    try:
-        arr = np.asarray(Y)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"{name} cannot be converted to an array: {exc}") from None
-    if arr.ndim != 2:
-        raise ValueError(
-            f"{name} must be a 2-D indicator matrix of shape (n_samples, n_labels); got an "
-            f"array of shape {arr.shape} (binarise genre lists with "
-            "sklearn.preprocessing.MultiLabelBinarizer, or reshape one genre with "
-            "reshape(-1, 1))"
-        )
-    if arr.shape[0] == 0 or arr.shape[1] == 0:
-        raise ValueError(f"{name} is empty (shape {arr.shape}); need samples and label columns")
-    if arr.dtype != bool:
-        if arr.dtype.kind not in "iuf":
-            raise ValueError(
-                f"{name} must hold 0/1 indicator values; got dtype {arr.dtype} (binarise genre "
-                "lists with sklearn.preprocessing.MultiLabelBinarizer)"
-            )
-        bad = ~((arr == 0) | (arr == 1))
-        if bad.any():
-            row, col = np.argwhere(bad)[0]
-            value = arr[row, col].item()
-            raise ValueError(
-                f"{name} must hold only 0/1 indicator values; found {value!r} at row {row}, "
-                f"column {col} ({int(bad.sum())} non-binary cells in all)"
-            )
+    arr = _check_binary_indicator(Y, name)
     if genres is not None:
         genres = list(genres)
         if len(genres) != arr.shape[1]:
@@ -519,33 +489,8 @@ class PerGenreWeightedClassifier(
         return self
 
     def _encode_targets(self, y):
-        self._sparse_output = sparse.issparse(y)
         self._genres = [str(c) for c in y.columns] if isinstance(y, pd.DataFrame) else None
-        target = type_of_target(y, input_name="y")
-        if target == "multilabel-indicator":
-            Y, _ = _check_indicator(y, "y")
-            self._single_label = False
-            self._binarizer = None
-            self.classes_ = np.arange(Y.shape[1])
-            return Y
-        if target == "multiclass-multioutput":
-            raise ValueError(
-                f"{type(self).__name__} takes a binary label indicator matrix (one 0/1 column "
-                "per genre) or a 1-D label vector, not multi-class multi-output targets; "
-                "binarise each output first (sklearn.preprocessing.MultiLabelBinarizer)"
-            )
-        check_classification_targets(y)
-        y = np.asarray(y)
-        y = np.ravel(y) if y.ndim == 2 else y
-        self._single_label = True
-        self._binarizer = LabelBinarizer().fit(y)
-        self.classes_ = self._binarizer.classes_
-        if self.classes_.size < 2:
-            raise ValueError(
-                f"y has only one class ({self.classes_[0]!r}): a classifier needs at least 2 "
-                "classes to learn from"
-            )
-        return np.ascontiguousarray(self._binarizer.transform(y), dtype=np.uint8)
+        return encode_label_targets(self, y, lambda Y: _check_indicator(Y, "y")[0])
 
     def _sample_weights(self, Y, sw):
         """(n_samples, n_columns) weights of every column's fit, or None for no weighting."""
@@ -650,13 +595,10 @@ class PerGenreWeightedClassifier(
             when multi-class).
         """
         self._check_predict(X)
-        if not self._single_label:
-            out = self._stack("predict", X).astype(np.int64)
-            return sparse.csr_matrix(out) if self._sparse_output else out
-        if len(self.classes_) == 2:
-            return self.classes_[self._stack("predict", X)[:, 0].astype(np.intp)]
-        method = "decision_function" if hasattr(self, "decision_function") else "predict_proba"
-        return self.classes_[np.argmax(self._stack(method, X), axis=1)]
+        if self._single_label and len(self.classes_) > 2:
+            method = "decision_function" if hasattr(self, "decision_function") else "predict_proba"
+            return format_prediction(self, None, self._stack(method, X))
+        return format_prediction(self, self._stack("predict", X))
 
     @available_if(_estimator_has("predict_proba"))
     def predict_proba(self, X):
@@ -669,13 +611,7 @@ class PerGenreWeightedClassifier(
             (n_samples, n_classes) format (one-vs-rest probabilities normalised per row).
         """
         self._check_predict(X)
-        proba = self._stack("predict_proba", X)
-        if not self._single_label:
-            return proba
-        if len(self.classes_) == 2:
-            return np.column_stack([1.0 - proba[:, 0], proba[:, 0]])
-        total = proba.sum(axis=1, keepdims=True)
-        return proba / np.where(total > 0, total, 1.0)
+        return format_proba(self, self._stack("predict_proba", X))
 
     @available_if(_estimator_has("decision_function"))
     def decision_function(self, X):

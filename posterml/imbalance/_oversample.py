@@ -1,5 +1,6 @@
 """Random oversampling of multi-label data: ML-ROS (Charte et al., 2015), rarest-genre cloning."""
 
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -107,7 +108,10 @@ class MultilabelRandomOverSampler(BaseEstimator):
     max_clone_percentage : float > 0 or None, default=0.25
         Budget: at most ``floor(max_clone_percentage * n_samples)`` clones (the paper's
         ``P / 100``; it reports 10 %, 20 % and 30 %). ``None``: no budget, clone until the
-        stopping rule holds.
+        stopping rule holds; ``"mlros"`` stops early, with a warning naming the labels, when
+        it cannot hold for any bag left (the clones of the bags left raise another label, such
+        as the majority one, at least ``threshold`` times as fast as the bag's own label, so
+        its IRLbl never falls to the threshold).
     strategy : {"mlros", "least_frequent"}, default="mlros"
     n_least_frequent : int, default=None
         Number of rarest genres cloned by ``"least_frequent"`` (required there, and below
@@ -205,7 +209,7 @@ class MultilabelRandomOverSampler(BaseEstimator):
             budget = int(np.floor(self.max_clone_percentage * n + 1e-9))
         rng = check_random_state(self.random_state)
         if self.strategy == "mlros":
-            clones, minority = self._mlros(Y, counts, budget, rng)
+            clones, minority = self._mlros(Y, counts, budget, rng, genres)
         else:
             clones, minority = self._least_frequent(Y, counts, budget, rng)
 
@@ -215,7 +219,7 @@ class MultilabelRandomOverSampler(BaseEstimator):
         self.imbalance_ratio_after_ = float((after.max() / after).mean())
         return _safe_indexing(X, self.sample_indices_), _safe_indexing(y, self.sample_indices_)
 
-    def _mlros(self, Y, counts, budget, rng):
+    def _mlros(self, Y, counts, budget, rng, genres):
         counts = counts.copy()
         threshold = (
             float((counts.max() / counts).mean()) if self.target_ir is None else self.target_ir
@@ -225,7 +229,36 @@ class MultilabelRandomOverSampler(BaseEstimator):
         def done(label):
             return counts.max() / counts[label] <= threshold
 
-        return self._clone_rounds(Y, counts, minority, done, budget, rng), minority
+        stuck = None
+        if budget is None:
+            # Without a budget only the bags' own stopping rule ends the loop, and it may never
+            # hold: when the clones of the bags left raise some label at least `threshold`
+            # times as fast as a label's own count, that label's IRLbl tends to a limit above
+            # the threshold. Stop once this is so for every bag left (in expectation: a clone
+            # of bag j raises the counts by the mean row of bag j).
+            mean_row = {j: Y[Y[:, j] == 1].mean(axis=0) for j in minority}
+
+            def stuck(active):
+                growth = sum(mean_row[j] for j in active)
+                return all(
+                    np.any(
+                        (counts > threshold * counts[label]) & (growth >= threshold * growth[label])
+                    )
+                    for label in active
+                )
+
+        clones, left = self._clone_rounds(Y, counts, minority, done, budget, rng, stuck)
+        if budget is None and left:
+            warnings.warn(
+                f"ML-ROS stopped after {len(clones)} clones: label "
+                f"{', '.join(_label_names(left, genres))} cannot reach IRLbl <= {threshold:.4g} "
+                f"by cloning: the clones of the bags left raise another label at least "
+                f"{threshold:.4g} times as fast as theirs; give max_clone_percentage to clone "
+                "up to a budget instead",
+                UserWarning,
+                stacklevel=3,
+            )
+        return clones, minority
 
     def _least_frequent(self, Y, counts, budget, rng):
         n_labels = Y.shape[1]
@@ -248,15 +281,21 @@ class MultilabelRandomOverSampler(BaseEstimator):
             return counts[label] >= target
 
         bags = [j for j in rarest if not done(j)]
-        return self._clone_rounds(Y, counts, bags, done, budget, rng), rarest
+        return self._clone_rounds(Y, counts, bags, done, budget, rng)[0], rarest
 
     @staticmethod
-    def _clone_rounds(Y, counts, labels, done, budget, rng):
-        """Round-robin cloning; ``counts`` is updated in place, ``done`` reads it."""
+    def _clone_rounds(Y, counts, labels, done, budget, rng, stuck=None):
+        """Round-robin cloning; ``counts`` is updated in place, ``done`` reads it.
+
+        Returns the cloned rows and the labels whose bags were left when cloning stopped
+        (the budget was spent, or ``stuck(active)`` said no round could finish a bag).
+        """
         bags = {j: np.flatnonzero(Y[:, j]) for j in labels}
         active = list(labels)
         clones = []
         while active and (budget is None or len(clones) < budget):
+            if stuck is not None and stuck(active):
+                break
             for label in list(active):
                 if budget is not None and len(clones) >= budget:
                     break
@@ -265,4 +304,4 @@ class MultilabelRandomOverSampler(BaseEstimator):
                 counts += Y[row]
                 if done(label):
                     active.remove(label)
-        return clones
+        return clones, active

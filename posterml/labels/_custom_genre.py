@@ -297,12 +297,12 @@ class CustomGenreEncoder(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
         self.random_state = random_state
 
     # ------------------------------------------------------------------ parsing
-    def _column_names(self, y, n_columns):
+    def _column_names(self, y, n_columns, fitting):
         if self.genres is not None:
             names = list(self.genres)
         elif isinstance(y, pd.DataFrame):
             names = list(y.columns)
-        elif hasattr(self, "genres_"):
+        elif not fitting and hasattr(self, "genres_"):  # never the columns of an earlier fit
             names = list(self.genres_)
         else:
             raise ValueError(
@@ -313,12 +313,12 @@ class CustomGenreEncoder(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
             raise ValueError(f"{len(names)} genre names for an indicator y of {n_columns} columns")
         return names
 
-    def _parse(self, y, table):
+    def _parse(self, y, table, fitting=False):
         """``(genre sets as a list of frozensets of IMDb genres, column names or None)``."""
         rows = None if _is_indicator(y) else _row_lists(y)
         if rows is None:
             Y = _check_indicator(y, "y")
-            names = self._column_names(y, Y.shape[1])
+            names = self._column_names(y, Y.shape[1], fitting)
             resolved = _resolve(names, table, "the genre columns")
             keep = [j for j, genre in enumerate(resolved) if genre is not None]
             sets = [frozenset(resolved[j] for j in keep if row[j]) for row in Y]
@@ -351,7 +351,7 @@ class CustomGenreEncoder(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
             _resolve(names, table, "genres")
             if len(set(names)) != len(names):
                 raise ValueError(f"genres must be unique; got {names}")
-        sets, columns = self._parse(y, table)
+        sets, columns = self._parse(y, table, fitting=True)
         if columns is None:
             columns = list(self.genres) if self.genres is not None else None
         if columns is None:

@@ -11,7 +11,13 @@ from types import SimpleNamespace
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, MultiOutputMixin, clone
-from sklearn.model_selection import KFold, StratifiedKFold, cross_val_predict
+from sklearn.model_selection import (
+    GroupKFold,
+    KFold,
+    StratifiedGroupKFold,
+    StratifiedKFold,
+    cross_val_predict,
+)
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
@@ -89,9 +95,11 @@ class PerGenreThresholdClassifier(
         with one class in a fold included), ``OneVsRestClassifier(...)``.
     cv : int, cross-validation generator or iterable, default=5
         Folds of the out-of-fold scores; they must partition the rows. An int makes
-        shuffled ``KFold`` folds (``StratifiedKFold`` for a binary label vector) seeded by
-        ``random_state``. For movies with several rows pass
-        :class:`posterml.model_selection.MultilabelStratifiedGroupKFold` and ``groups``.
+        shuffled ``KFold`` folds (``StratifiedKFold`` for a binary label vector), or
+        ``GroupKFold`` (``StratifiedGroupKFold``) folds when ``fit`` gets ``groups``, seeded
+        by ``random_state``. For movies with several rows pass ``groups``, and for
+        genre-balanced folds
+        :class:`posterml.model_selection.MultilabelStratifiedGroupKFold` as ``cv``.
     scoring : "f1" or callable, default="f1"
         Per-genre objective, greater is better: ``"f1"`` (``zero_division=0``) or a
         function ``scoring(y_true, y_pred) -> float`` of one genre's 0/1 columns, e.g.
@@ -179,10 +187,14 @@ class PerGenreThresholdClassifier(
         self.random_state = random_state
         self.n_jobs = n_jobs
 
-    def _make_cv(self, kind):
+    def _make_cv(self, kind, groups):
         cv = 5 if self.cv is None else self.cv
         if isinstance(cv, Integral):
-            splitter = StratifiedKFold if kind == "binary" else KFold
+            # With groups, rows of one movie must not score each other across folds.
+            if groups is None:
+                splitter = StratifiedKFold if kind == "binary" else KFold
+            else:
+                splitter = StratifiedGroupKFold if kind == "binary" else GroupKFold
             return splitter(n_splits=cv, shuffle=True, random_state=self.random_state)
         return cv
 
@@ -196,7 +208,8 @@ class PerGenreThresholdClassifier(
         y : array-like or sparse matrix of shape (n_samples, n_genres) or (n_samples,)
             0/1 genre indicator matrix, or a binary label vector.
         groups : array-like of shape (n_samples,), default=None
-            Group (movie id) of each row, for a group-aware ``cv``.
+            Group (movie id) of each row: the rows of a group fall in the same fold (an int
+            ``cv`` makes group folds; a given ``cv`` must be group-aware).
 
         Returns
         -------
@@ -217,7 +230,7 @@ class PerGenreThresholdClassifier(
             X,
             Y,
             groups=groups,
-            cv=self._make_cv(kind),
+            cv=self._make_cv(kind, groups),
             n_jobs=self.n_jobs,
             method=method,
         )

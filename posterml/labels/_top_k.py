@@ -16,7 +16,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
-from posterml.metrics._multilabel import _check_scores
+from posterml.metrics._multilabel import _check_scores, _top_k_columns
 from posterml.metrics._scorers import _positive_proba
 
 __all__ = ["TopKGenreClassifier", "top_k_genres"]
@@ -137,12 +137,6 @@ def _check_k(k, n_labels):
         raise ValueError(f"k must be between 1 and the number of genres ({n_labels}); got {k}")
 
 
-def _top_k_indices(scores, k):
-    # A stable sort of the negated scores keeps the lower column first among equal scores,
-    # as posterml.metrics.top_k_accuracy does.
-    return np.argsort(-scores, axis=1, kind="stable")[:, :k]
-
-
 class _GenreScoresMixin:
     """``predict_proba`` / ``decision_function`` of the fitted ``estimator_``, passed through.
 
@@ -221,7 +215,7 @@ def top_k_genres(scores, genres, k=3):
     if len(genres) != S.shape[1]:
         raise ValueError(f"genres has {len(genres)} names but scores has {S.shape[1]} columns")
     _check_k(k, S.shape[1])
-    top = _top_k_indices(S, k)
+    top = _top_k_columns(S, k)
     return [[(genres[j], float(row[j])) for j in idx] for row, idx in zip(S, top)]
 
 
@@ -348,7 +342,7 @@ class TopKGenreClassifier(
                 return self.classes_[(scores > 0).astype(np.intp)]
             return self.classes_[np.argmax(scores, axis=1)]
         Y_pred = np.zeros(scores.shape, dtype=np.int64)
-        np.put_along_axis(Y_pred, _top_k_indices(scores, self.k), 1, axis=1)
+        np.put_along_axis(Y_pred, _top_k_columns(scores, self.k), 1, axis=1)
         return Y_pred
 
     def __sklearn_tags__(self):

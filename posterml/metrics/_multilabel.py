@@ -31,6 +31,8 @@ __all__ = [
 
 # --------------------------------------------------------------------------- validation
 def _as_dense_2d(Y, name):
+    if Y is None:
+        raise ValueError(f"{name} is None; give a 2-D 0/1 indicator matrix (samples x labels)")
     if sp.issparse(Y):
         Y = Y.toarray()
     try:
@@ -39,13 +41,17 @@ def _as_dense_2d(Y, name):
         raise TypeError(f"{name} cannot be converted to an array: {exc}") from None
     if arr.ndim != 2:
         raise ValueError(
-            f"{name} must be a 2-D indicator matrix of shape (n_samples, n_labels); "
-            f"got an array of shape {arr.shape}"
+            f"{name} must be a 2-D indicator matrix of shape (n_samples, n_labels); got an "
+            f"array of shape {arr.shape} (binarise genre lists with "
+            "sklearn.preprocessing.MultiLabelBinarizer, or reshape one label with "
+            "reshape(-1, 1))"
         )
     if arr.shape[0] == 0:
-        raise ValueError(f"{name} has no rows (shape {arr.shape}); need at least one sample")
+        raise ValueError(
+            f"{name} is empty: it has no rows (shape {arr.shape}); need at least one sample"
+        )
     if arr.shape[1] == 0:
-        raise ValueError(f"{name} has no label columns (shape {arr.shape})")
+        raise ValueError(f"{name} is empty: it has no label columns (shape {arr.shape})")
     return arr
 
 
@@ -55,19 +61,20 @@ def _check_binary(arr, name):
     if arr.dtype.kind not in "iuf":
         raise ValueError(
             f"{name} must hold 0/1 indicator values; got dtype {arr.dtype} "
-            "(convert genre lists with sklearn.preprocessing.MultiLabelBinarizer)"
+            "(binarise genre lists with sklearn.preprocessing.MultiLabelBinarizer)"
         )
     bad = ~((arr == 0) | (arr == 1))
     if bad.any():
         row, col = np.argwhere(bad)[0]
         raise ValueError(
-            f"{name} must hold only 0/1 indicator values; found {arr[row, col]!r} at "
+            f"{name} must hold only 0/1 indicator values; found {arr[row, col].item()!r} at "
             f"row {row}, column {col} ({int(bad.sum())} non-binary cells in all)"
         )
     return arr.astype(bool)
 
 
 def _check_indicator(Y, name):
+    """``Y`` as a dense 2-D boolean array; errors name ``name`` and the offending cell."""
     return _check_binary(_as_dense_2d(Y, name), name)
 
 

@@ -5,14 +5,24 @@ from numbers import Integral
 import numpy as np
 from scipy import sparse
 from sklearn.base import BaseEstimator, ClassifierMixin, MultiOutputMixin
-from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import check_is_fitted, validate_data
+
+from posterml._targets import encode_label_targets, format_prediction, format_proba
 
 from ._search import ALGORITHMS, BACKENDS, NeighborSearch
 
 _DEFAULT_BATCH = 8192
+
+
+def _check_zero_one(y):
+    Y = y.toarray() if sparse.issparse(y) else np.asarray(y)
+    values = np.unique(Y)
+    if not np.isin(values, (0, 1)).all():
+        raise ValueError(
+            f"the label indicator matrix y must hold only 0 and 1, found values {values.tolist()}"
+        )
+    return Y
 
 
 class _NeighborLabelBase(MultiOutputMixin, ClassifierMixin, BaseEstimator):
@@ -52,38 +62,7 @@ class _NeighborLabelBase(MultiOutputMixin, ClassifierMixin, BaseEstimator):
         return X, Y
 
     def _encode_targets(self, y):
-        target = type_of_target(y, input_name="y")
-        self._sparse_output = sparse.issparse(y)
-        if target == "multilabel-indicator":
-            Y = y.toarray() if sparse.issparse(y) else np.asarray(y)
-            values = np.unique(Y)
-            if not np.isin(values, (0, 1)).all():
-                raise ValueError(
-                    "the label indicator matrix y must hold only 0 and 1, found values "
-                    f"{values.tolist()}"
-                )
-            self._single_label = False
-            self._binarizer = None
-            self.classes_ = np.arange(Y.shape[1])
-            return np.ascontiguousarray(Y, dtype=np.uint8)
-        if target not in ("binary", "multiclass"):
-            if target == "multiclass-multioutput":
-                raise ValueError(
-                    f"{type(self).__name__} takes a binary label indicator matrix (one 0/1 column "
-                    "per genre) or a 1-D label vector, not multi-class multi-output targets; "
-                    "binarise each output first (sklearn.preprocessing.MultiLabelBinarizer)"
-                )
-            check_classification_targets(y)
-        y = np.ravel(y) if np.ndim(y) == 2 else y
-        self._single_label = True
-        self._binarizer = LabelBinarizer().fit(y)
-        self.classes_ = self._binarizer.classes_
-        if self.classes_.size < 2:
-            raise ValueError(
-                f"y has only one class ({self.classes_[0]!r}): a classifier needs at least 2 "
-                "classes to learn from"
-            )
-        return np.ascontiguousarray(self._binarizer.transform(y), dtype=np.uint8)
+        return encode_label_targets(self, y, _check_zero_one)
 
     def _check_k(self, n_samples, include_self):
         available = n_samples if include_self else n_samples - 1
@@ -144,20 +123,10 @@ class _NeighborLabelBase(MultiOutputMixin, ClassifierMixin, BaseEstimator):
 
     def _format_prediction(self, positive, score):
         """Turn per-label decisions into sklearn's output for the target type seen in fit."""
-        if not self._single_label:
-            out = positive.astype(np.int64)
-            return sparse.csr_matrix(out) if self._sparse_output else out
-        if len(self.classes_) == 2:
-            return self.classes_[positive[:, 0].astype(np.intp)]
-        return self.classes_[np.argmax(score, axis=1)]
+        return format_prediction(self, positive, score)
 
     def _format_proba(self, proba):
-        if not self._single_label:
-            return proba
-        if len(self.classes_) == 2:
-            return np.column_stack([1.0 - proba[:, 0], proba[:, 0]])
-        total = proba.sum(axis=1, keepdims=True)
-        return proba / np.where(total > 0, total, 1.0)
+        return format_proba(self, proba)
 
     def kneighbors(self, X=None, n_neighbors=None, return_distance=True):
         """Find the nearest training points of each query.

@@ -1,3 +1,6 @@
+import contextlib
+import signal
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -112,6 +115,69 @@ def test_mlros_paper_example_one_minority_label():
     X_res, _ = ros.fit_resample(np.arange(40).reshape(-1, 1), Y)
     assert len(X_res) == 40 + t == 44
     assert set(ros.sample_indices_[40:].tolist()) <= {38, 39}
+
+
+@contextlib.contextmanager
+def _time_limit(seconds):
+    """Turn a hang into a failure (POSIX only; elsewhere no limit)."""
+    if not hasattr(signal, "SIGALRM"):
+        yield
+        return
+
+    def stop(signum, frame):
+        raise TimeoutError(f"did not finish within {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _out_of_reach():
+    # Label 0 is on every row, labels 3-12 on 90 of 100; labels 1 and 2 (30 disjoint rows
+    # each) are the minority (IRLbl 3.33 > MeanIR 1.44). A round clones one row of each, so
+    # count(0) grows by 2 while each of theirs grows by 1: their IRLbl tends to 2, never 1.44.
+    Y = np.zeros((100, 13), dtype=int)
+    Y[:, 0] = 1
+    Y[:30, 1] = 1
+    Y[30:60, 2] = 1
+    Y[:90, 3:] = 1
+    return np.arange(100.0).reshape(-1, 1), Y
+
+
+def test_mlros_without_budget_stops_when_the_threshold_is_out_of_reach():
+    X, Y = _out_of_reach()
+    ros = MultilabelRandomOverSampler(max_clone_percentage=None, random_state=0)
+    with _time_limit(30), pytest.warns(UserWarning, match=r"column 1, column 2.*cannot reach"):
+        X_res, _ = ros.fit_resample(X, Y)
+    np.testing.assert_array_equal(ros.minority_labels_, [1, 2])
+    assert len(X_res) == len(X)  # no clone helps: stopped before the first round
+    # with a budget the paper's loop is kept: it clones until the budget is spent
+    budgeted = MultilabelRandomOverSampler(max_clone_percentage=0.5, random_state=0)
+    assert len(budgeted.fit_resample(X, Y)[0]) == 150
+
+
+def test_mlros_without_budget_still_clones_labels_that_can_reach_the_threshold():
+    # Label 0 on every row of bags 1 and 2 (not of 3 and 4), rows 62-63 carry labels 3 and 4.
+    # A round clones a row of bags 1-4: count(0) +2, counts of 1 and 2 +1 (IRLbl -> 2), of 3
+    # +2 (IRLbl -> 1), of 4 +1.5 on average (IRLbl -> 1.33, then 2 once bag 3 has left).
+    Y = np.zeros((100, 5), dtype=int)
+    Y[:60, 0] = Y[64:, 0] = 1
+    Y[:30, 1] = 1
+    Y[30:60, 2] = 1
+    Y[60:64, 3] = 1
+    Y[62:64, 4] = 1
+    X = np.arange(100.0).reshape(-1, 1)
+    ros = MultilabelRandomOverSampler(target_ir=1.5, max_clone_percentage=None, random_state=0)
+    with _time_limit(30), pytest.warns(UserWarning, match=r"column 1, column 2, column 4 "):
+        _, Y_res = ros.fit_resample(X, Y)
+    np.testing.assert_array_equal(ros.minority_labels_, [1, 2, 3, 4])
+    irlbl = imbalance_ratio_per_label(Y_res)
+    assert irlbl[3] <= 1.5  # its bag finished
+    assert (irlbl[[1, 2, 4]] > 1.5).all()
 
 
 def test_target_ir_threshold():

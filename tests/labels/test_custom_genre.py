@@ -143,6 +143,16 @@ def test_indicator_inputs_match_genre_lists():
         CustomGenreEncoder(genres=genres).fit(Y * 2)
 
 
+def test_refit_does_not_reuse_the_columns_of_an_earlier_fit():
+    genres = ["Horror", "Drama"]
+    encoder = CustomGenreEncoder(random_state=0).fit(
+        pd.DataFrame(np.eye(2, dtype=int), columns=genres)
+    )
+    # a plain array has no genre names: the refit must refuse it, as a fresh encoder does
+    with pytest.raises(ValueError, match="without genre names"):
+        encoder.fit(np.eye(2, dtype=int))
+
+
 def test_inverse_transform_gives_the_genres_of_each_class():
     genres = ["Action", "Adventure", "Drama", "Horror", "Sci-Fi"]
     encoder = CustomGenreEncoder(genres=genres).fit(np.eye(5, dtype=int))

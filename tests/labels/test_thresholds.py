@@ -7,7 +7,7 @@ import pytest
 from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score, fbeta_score
-from sklearn.model_selection import GridSearchCV, KFold
+from sklearn.model_selection import GridSearchCV, GroupKFold, KFold
 from sklearn.multiclass import OneVsRestClassifier
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import make_pipeline
@@ -116,6 +116,23 @@ def test_group_aware_splitter():
     cv = MultilabelStratifiedGroupKFold(n_splits=3, random_state=0)
     model = PerGenreThresholdClassifier(MLkNN(k=5), cv=cv).fit(X, Y, groups=groups)
     assert model.thresholds_.shape == (3,)
+
+
+def test_int_cv_with_groups_keeps_the_rows_of_a_movie_in_one_fold():
+    # every movie twice, labels unrelated to X: a 1-NN finds the twin whenever it is in the
+    # training folds, which makes the out-of-fold F1 perfect unless groups are respected
+    rng = np.random.default_rng(6)
+    X = np.repeat(rng.normal(size=(100, 4)), 2, axis=0)
+    Y = np.repeat((rng.random((100, 2)) < 0.3).astype(int), 2, axis=0)
+    groups = np.repeat(np.arange(100), 2)
+    base = KNeighborsClassifier(n_neighbors=1)
+    model = PerGenreThresholdClassifier(base, cv=4, random_state=0).fit(X, Y, groups=groups)
+    assert (model.best_scores_ < 0.8).all()
+    folds = GroupKFold(4, shuffle=True, random_state=0)
+    ref = PerGenreThresholdClassifier(base, cv=folds).fit(X, Y, groups=groups)
+    np.testing.assert_allclose(model.best_scores_, ref.best_scores_)
+    binary = PerGenreThresholdClassifier(base, cv=4, random_state=0)
+    assert binary.fit(X, Y[:, 0], groups=groups).best_scores_[0] < 0.8
 
 
 def test_threshold_grids_scoring_and_response_method():
