@@ -1,8 +1,16 @@
 """The ``posterml`` command line: thin layers over the public API.
 
-``posterml info`` loads the default dataset (the real posters in ``$POSTERML_DATA`` or
-``../shared/data`` when present, else seeded synthetic posters) and prints its summary and
-the random and most-frequent baseline rows of seed 000's metrics table.
+- ``posterml info``: the default dataset's summary and the baseline rows of seed 000's table;
+- ``posterml predict POSTER...``: top genres per poster (default model: ML-kNN on the bundled
+  sample's CNN embeddings; ``--model FILE`` for a pipeline saved by ``posterml train``);
+- ``posterml embed DIR --out FILE``: CNN embeddings of every poster of a folder (``.npz``);
+- ``posterml train``: fit features + model on a dataset's training split, save it (skops);
+- ``posterml evaluate``: score a saved model on the same dataset's test split;
+- ``posterml ksweep``: cross-validated ML-kNN scores for every k from one search;
+- ``posterml compare``: the model comparison benchmark (a checkout's ``benchmarks/``).
+
+Bad input (missing files, unknown names, corrupt model files) prints one line naming the
+problem and exits with status 2.
 """
 
 import argparse
@@ -78,6 +86,305 @@ def cmd_info(args):
     return 0
 
 
+FEATURES = ("cnn", "color", "pixels", "keywords", "metadata")
+MODELS = ("mlknn", "ovr-knn", "rf", "xgboost", "svm-linear", "glm")
+SPLIT = (0.8, 0.1, 0.1)  # train / dev / test shares of `posterml train` and `evaluate`
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff")
+
+
+def _dataset(args):
+    from posterml.datasets import load_dataset
+
+    return load_dataset(
+        args.data, synthetic=args.synthetic, n_synthetic=args.n_synthetic, random_state=args.seed
+    )
+
+
+def _split(data, seed):
+    from posterml.model_selection import train_dev_test_split
+
+    return train_dev_test_split(
+        data.Y, SPLIT, groups=data.frame["imdb_id"].to_numpy(), random_state=seed
+    )
+
+
+def _estimator(name, k, seed):
+    from sklearn.ensemble import RandomForestClassifier
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.multiclass import OneVsRestClassifier
+    from sklearn.svm import LinearSVC
+
+    from posterml.neighbors import BinaryRelevanceKNN, MLkNN
+
+    if name == "mlknn":
+        return MLkNN(k=k, on_empty_label="warn")
+    if name == "ovr-knn":
+        return BinaryRelevanceKNN(k=k)
+    if name == "rf":
+        return RandomForestClassifier(n_estimators=200, n_jobs=-1, random_state=seed)
+    if name == "xgboost":
+        try:
+            from xgboost import XGBClassifier
+        except ImportError:
+            raise ValueError("--model xgboost needs XGBoost: pip install posterml[gbm]") from None
+        return XGBClassifier(
+            n_estimators=200, max_depth=4, multi_strategy="one_output_per_tree", random_state=seed
+        )
+    if name == "svm-linear":
+        from sklearn.calibration import CalibratedClassifierCV
+
+        return OneVsRestClassifier(CalibratedClassifierCV(LinearSVC(C=0.05), cv=3))
+    return OneVsRestClassifier(LogisticRegression(max_iter=2000))
+
+
+def _proba(model, X, n_labels):
+    from posterml.labels._top_k import _label_scores
+
+    return _label_scores(model, "predict_proba", X, n_labels)
+
+
+def _print_ranked(names, ranked, as_json):
+    import json
+
+    if as_json:
+        out = [
+            {
+                "poster": str(name),
+                "genres": [{"genre": g, "probability": round(float(p), 6)} for g, p in pairs],
+            }
+            for name, pairs in zip(names, ranked)
+        ]
+        print(json.dumps(out, indent=2))
+        return
+    for name, pairs in zip(names, ranked):
+        print(f"{name}: " + ", ".join(f"{g} {p:.2f}" for g, p in pairs))
+
+
+def _existing_files(paths):
+    from pathlib import Path
+
+    missing = [str(p) for p in paths if not Path(p).is_file()]
+    if missing:
+        raise FileNotFoundError(f"poster file(s) not found: {', '.join(missing)}")
+    return [str(p) for p in paths]
+
+
+def _poster_frame(paths, model):
+    """A movies frame holding only poster paths, with the other columns a model expects."""
+    import pandas as pd
+
+    frame = pd.DataFrame(
+        {"poster_path": paths, "imdb_id": [f"poster{i}" for i in range(len(paths))]}
+    )
+    for name in getattr(model, "feature_names_in_", []):
+        if name not in frame:
+            frame[name] = None  # no keywords / metadata for a bare poster
+    return frame
+
+
+def cmd_predict(args):
+    paths = _existing_files(args.posters)
+    if args.top < 1:
+        raise ValueError(f"--top must be at least 1, got {args.top}")
+    if args.model is None:
+        from posterml.datasets import predict_genres
+
+        _print_ranked(paths, predict_genres(paths, top=args.top), args.json)
+        return 0
+    from posterml.persistence import load_model
+
+    model = load_model(args.model, trusted=args.trust, allow_pickle=args.allow_pickle)
+    genres = getattr(model, "genres_", None)
+    if genres is None:
+        raise ValueError(
+            f"{args.model} has no genres_ list: save models with `posterml train` (or set "
+            "model.genres_ = [...] before save_model)"
+        )
+    from posterml.labels import top_k_genres
+
+    X = _poster_frame(paths, model) if hasattr(model, "feature_names_in_") else paths
+    proba = _proba(model, X, len(genres))
+    _print_ranked(paths, top_k_genres(proba, list(genres), k=min(args.top, len(genres))), args.json)
+    return 0
+
+
+def cmd_embed(args):
+    from pathlib import Path
+
+    import numpy as np
+
+    from posterml.features import CNNEmbedder
+
+    folder = Path(args.folder)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"poster folder {str(folder)!r} does not exist")
+    paths = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    if not paths:
+        raise ValueError(f"no poster images ({', '.join(IMAGE_SUFFIXES)}) in {str(folder)!r}")
+    embedder = CNNEmbedder(
+        backend=args.backend, batch_size=args.batch_size, on_error="skip", verbose=1, cache=True
+    )
+    X = embedder.fit_transform([str(p) for p in paths])
+    kept = [p.name for p, ok in zip(paths, embedder.valid_mask_) if ok]
+    skipped = embedder.skipped_
+    np.savez(
+        args.out,
+        ids=np.asarray(kept),
+        X=X,
+        skipped=np.asarray([str(p) for p in skipped["path"]]) if len(skipped) else np.array([]),
+    )
+    print(f"{len(kept)} posters embedded ({X.shape[1]} dimensions) -> {args.out}")
+    for row in skipped.itertuples():
+        print(f"skipped {row.path}: {row.reason}", file=sys.stderr)
+    return 0 if kept else 2
+
+
+def cmd_train(args):
+    from posterml.features import make_fusion_pipeline
+    from posterml.persistence import save_model
+
+    data = _dataset(args)
+    train, dev, test = _split(data, args.seed)
+    rows = train if args.holdout else np.arange(len(data.Y))
+    keep = data.Y[rows].sum(axis=0) > 0
+    genres = [g for g, ok in zip(data.genres, keep) if ok]
+    poster = tuple(f for f in args.features if f in ("cnn", "color", "pixels"))
+    pipe = make_fusion_pipeline(
+        _estimator(args.model, args.k, args.seed),
+        poster=poster or None,
+        keywords="keywords" in args.features,
+        metadata="metadata" in args.features,
+    )
+    pipe.fit(data.frame.iloc[rows], data.Y[rows][:, keep])
+    pipe.genres_ = genres
+    pipe.posterml_training_ = {
+        "source": data.source,
+        "seed": args.seed,
+        "split": list(SPLIT),
+        "rows": "train" if args.holdout else "all",
+        "features": list(args.features),
+        "model": args.model,
+    }
+    save_model(pipe, args.out)
+    print(
+        f"trained {args.model} on {', '.join(args.features)} features of {len(rows):,} "
+        f"{data.source} movies ({'the training split' if args.holdout else 'all movies'}), "
+        f"{len(genres)} genres -> {args.out}"
+    )
+    return 0
+
+
+def cmd_evaluate(args):
+    from posterml.metrics import seed_metrics
+    from posterml.persistence import load_model
+
+    model = load_model(args.model, trusted=args.trust, allow_pickle=args.allow_pickle)
+    genres = getattr(model, "genres_", None)
+    if genres is None:
+        raise ValueError(f"{args.model} has no genres_ list: save models with `posterml train`")
+    info = getattr(model, "posterml_training_", {})
+    if info.get("rows") == "all":
+        print(
+            "warning: this model was trained on all movies; its test scores are optimistic",
+            file=sys.stderr,
+        )
+    data = _dataset(args)
+    unknown = [g for g in genres if g not in list(data.genres)]
+    if unknown:
+        raise ValueError(f"the model predicts genres {unknown} that the dataset does not have")
+    _, _, test = _split(data, info.get("seed", args.seed))
+    columns = [list(data.genres).index(g) for g in genres]
+    Y_true = data.Y[test][:, columns]
+    Y_pred = np.asarray(model.predict(data.frame.iloc[test]))
+    rows = {f"{info.get('model', 'model')} ({len(test)} test movies)": seed_metrics(Y_true, Y_pred)}
+    print(_markdown_table(rows, list(next(iter(rows.values())))))
+    return 0
+
+
+def cmd_ksweep(args):
+    from posterml.model_selection import SEED_K_VALUES, MultilabelStratifiedGroupKFold, ksweep
+
+    if args.sample or args.data is None and not args.synthetic:
+        from posterml.datasets import load_sample
+
+        sample = load_sample()
+        X = sample.X_cnn if args.features == "cnn" else sample.color
+        if args.features not in ("cnn", "color"):
+            raise ValueError("the bundled sample has the features cnn and color; pass --data")
+        Y, groups, source = sample.Y, sample.frame["imdb_id"].to_numpy(), "bundled sample"
+    else:
+        from posterml.features import make_fusion_features
+
+        data = _dataset(args)
+        poster = (args.features,) if args.features in ("cnn", "color", "pixels") else None
+        X = make_fusion_features(
+            poster=poster,
+            keywords=args.features == "keywords",
+            metadata=args.features == "metadata",
+        ).fit_transform(data.frame)
+        Y, groups, source = data.Y, data.frame["imdb_id"].to_numpy(), data.source
+    keep = Y.sum(axis=0) >= args.folds
+    cv = MultilabelStratifiedGroupKFold(args.folds, random_state=args.seed)
+    res = ksweep(X, Y[:, keep], args.k or SEED_K_VALUES, cv=cv, groups=groups)
+    names = ["hamming_loss", "all_match", "at_least_one_match", "overall_f1"]
+    print(
+        f"# ML-kNN k-sweep: {source}, {args.features}, {args.folds} folds, {int(keep.sum())} genres"
+    )
+    rows = {
+        f"k={k}": {
+            n: float(-res[f"mean_test_{n}"][i] if n == "hamming_loss" else res[f"mean_test_{n}"][i])
+            for n in names
+        }
+        for i, k in enumerate(res["param_k"])
+    }
+    print(_markdown_table(rows, names, first="k"))
+    best = int(res["param_k"][np.argmax(res["mean_test_hamming_loss"])])
+    print(f"\nbest k by Hamming loss: {best}")
+    return 0
+
+
+def cmd_compare(args, extra):
+    import subprocess
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "compare_models.py"
+    if not script.is_file():
+        raise FileNotFoundError(
+            f"posterml compare runs the benchmark script of a posterml checkout; {script} is "
+            "absent (an installed package has no benchmarks/)"
+        )
+    return subprocess.run([sys.executable, str(script), *extra], check=False).returncode
+
+
+def _add_data_args(parser):
+    parser.add_argument(
+        "--data",
+        default=None,
+        help="data folder holding av-posters/ (default: $POSTERML_DATA or ../shared/data; "
+        "synthetic posters where none is found)",
+    )
+    parser.add_argument(
+        "--synthetic",
+        action="store_true",
+        help="use seeded synthetic posters even where real data is found",
+    )
+    parser.add_argument(
+        "--n-synthetic", type=int, default=400, help="synthetic posters when no real data"
+    )
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+
+
+def _add_model_file_args(parser):
+    parser.add_argument(
+        "--trust", nargs="*", default=None, help="extra type names to trust in a .skops file"
+    )
+    parser.add_argument(
+        "--allow-pickle",
+        action="store_true",
+        help="load a .joblib/.pkl model (runs code from the file: only your own files)",
+    )
+
+
 def build_parser():
     parser = argparse.ArgumentParser(
         prog="posterml", description="Predict movie genres from posters with classical ML."
@@ -87,35 +394,77 @@ def build_parser():
     info = sub.add_parser(
         "info", help="summarise the default dataset and print the baseline metric rows"
     )
-    info.add_argument(
-        "--data",
-        default=None,
-        help="data folder holding av-posters/ (default: $POSTERML_DATA or ../shared/data; "
-        "synthetic posters where none is found)",
-    )
-    info.add_argument(
-        "--synthetic",
-        action="store_true",
-        help="use seeded synthetic posters even where real data is found",
-    )
-    info.add_argument(
-        "--n-synthetic", type=int, default=400, help="synthetic posters when no real data"
-    )
-    info.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    _add_data_args(info)
     info.set_defaults(func=cmd_info)
+
+    predict = sub.add_parser("predict", help="top genres with probabilities per poster")
+    predict.add_argument("posters", nargs="+", help="poster image files")
+    predict.add_argument(
+        "--model", help="a model saved by `posterml train` (default: ML-kNN on the bundled sample)"
+    )
+    predict.add_argument("--top", type=int, default=3, help="genres per poster (default 3)")
+    predict.add_argument("--json", action="store_true", help="JSON instead of text")
+    _add_model_file_args(predict)
+    predict.set_defaults(func=cmd_predict)
+
+    embed = sub.add_parser("embed", help="CNN embeddings of every poster of a folder")
+    embed.add_argument("folder", help="folder of poster images")
+    embed.add_argument("--out", required=True, help="output .npz (ids, X, skipped)")
+    embed.add_argument("--backend", choices=("onnx", "torch"), default="onnx")
+    embed.add_argument("--batch-size", type=int, default=32)
+    embed.set_defaults(func=cmd_embed)
+
+    train = sub.add_parser("train", help="fit features + model on a dataset and save it")
+    _add_data_args(train)
+    train.add_argument("--features", nargs="+", choices=FEATURES, default=["cnn"])
+    train.add_argument("--model", choices=MODELS, default="mlknn")
+    train.add_argument("--k", type=int, default=10, help="neighbours of the kNN models")
+    train.add_argument(
+        "--all",
+        dest="holdout",
+        action="store_false",
+        help="fit on all movies, not the training split",
+    )
+    train.add_argument("--out", required=True, help="output model file (.skops or .joblib)")
+    train.set_defaults(func=cmd_train)
+
+    evaluate = sub.add_parser("evaluate", help="score a saved model on the dataset's test split")
+    evaluate.add_argument("--model", required=True, help="a model saved by `posterml train`")
+    _add_data_args(evaluate)
+    _add_model_file_args(evaluate)
+    evaluate.set_defaults(func=cmd_evaluate)
+
+    sweep = sub.add_parser("ksweep", help="ML-kNN cross-validated for every k in one search")
+    _add_data_args(sweep)
+    sweep.add_argument("--sample", action="store_true", help="the bundled sample's features")
+    sweep.add_argument("--features", choices=FEATURES, default="cnn")
+    sweep.add_argument("--k", nargs="+", type=int, default=None, help="k values (seed 000's)")
+    sweep.add_argument("--folds", type=int, default=5)
+    sweep.set_defaults(func=cmd_ksweep)
+
+    compare = sub.add_parser(
+        "compare",
+        help="models x features comparison (benchmarks/compare_models.py)",
+        add_help=False,
+    )
+    compare.set_defaults(func=None)
     return parser
 
 
 def main(argv=None):
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if args.command == "compare":
+        return cmd_compare(args, extra)
+    if extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
     try:
         return args.func(args)
-    except (FileNotFoundError, ValueError) as exc:
+    except (FileNotFoundError, ValueError, OSError) as exc:
         print(f"posterml {args.command}: error: {exc}", file=sys.stderr)
         return 2
 

@@ -565,7 +565,35 @@ def _object_array(images):
     return out
 
 
-class PosterReader(TransformerMixin, BaseEstimator):
+class _SkipReportStateMixin:
+    """Store the ``skipped_`` report (a DataFrame) as plain lists when pickled or saved.
+
+    skops, the safe model format, cannot hold pandas objects; a fitted pipeline with a poster
+    step must still save. The report is rebuilt, identical, when the object is loaded.
+    """
+
+    def __getstate__(self):
+        state = dict(super().__getstate__())
+        report = state.get("skipped_")
+        if isinstance(report, pd.DataFrame):
+            state["skipped_"] = {"__skip_report__": {c: report[c].tolist() for c in report.columns}}
+        return state
+
+    def __setstate__(self, state):
+        report = state.get("skipped_")
+        if isinstance(report, dict) and "__skip_report__" in report:
+            columns = report["__skip_report__"]
+            frame = pd.DataFrame(columns, columns=list(columns))
+            if "index" in frame:
+                frame["index"] = frame["index"].astype(np.int64)
+            state = {**state, "skipped_": frame}
+        if hasattr(super(), "__setstate__"):
+            super().__setstate__(state)
+        else:
+            self.__dict__.update(state)
+
+
+class PosterReader(_SkipReportStateMixin, TransformerMixin, BaseEstimator):
     """Read poster files into ``uint8`` arrays (a stateless transformer).
 
     Parameters

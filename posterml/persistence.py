@@ -38,6 +38,8 @@ _INTERNALS = (
     "posterml.neighbors._search._BatchedIVF",
     "posterml.imbalance._class_weight._ConstantGenre",
 )
+# harmless types skops does not trust by itself (e.g. a transformer's ``dtype=np.float32``)
+_SAFE_EXTRA = ("numpy.dtype",)
 # modules that define no estimator (or import optional extras) and need not be walked
 _SKIP = ("posterml.cli", "posterml.distributed", "posterml.plotting")
 
@@ -60,9 +62,9 @@ def _skops():
 def trusted_types():
     """Fully qualified names of posterml's own types that :func:`load_model` trusts.
 
-    Every scikit-learn estimator class defined in posterml, and the internal objects fitted
+    Every scikit-learn estimator class defined in posterml, the internal objects fitted
     estimators hold (the neighbour-search backend, its IVF lists, constant per-genre
-    predictors). Pass ``trusted=`` to :func:`load_model` for other libraries' types (e.g.
+    predictors), and ``numpy.dtype``. Pass ``trusted=`` to :func:`load_model` for other libraries' types (e.g.
     ``xgboost.sklearn.XGBClassifier``) after checking where the file comes from.
 
     Returns
@@ -79,7 +81,7 @@ def trusted_types():
 
     import posterml
 
-    names = set(_INTERNALS)
+    names = set(_INTERNALS) | set(_SAFE_EXTRA)
     for info in pkgutil.walk_packages(posterml.__path__, "posterml."):
         if info.name.startswith(_SKIP) or info.name == __name__:
             continue
@@ -127,7 +129,14 @@ def save_model(model, path, *, format=None):
     kind = _kind(path, format)
     path = Path(path)
     if kind == "skops":
-        _skops().dump(model, path)
+        sio = _skops()
+        try:
+            sio.dump(model, path)
+        except (TypeError, NotImplementedError) as exc:  # an object skops cannot represent
+            raise ValueError(
+                f"{type(model).__name__} could not be saved as .skops ({exc}); save it to "
+                ".joblib instead (a pickle: load it only yourself)"
+            ) from exc
     else:
         import joblib
 

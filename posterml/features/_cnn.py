@@ -50,7 +50,7 @@ from tqdm.auto import tqdm
 from posterml._config import get_cache_dir
 from posterml.features._base import _is_path, check_image_shape, finish_transform
 from posterml.io import _OPEN_LOCK as _WARN_LOCK  # serialises posterml's catch_warnings
-from posterml.io import PosterReadError, _path_list, read_poster
+from posterml.io import PosterReadError, _path_list, _SkipReportStateMixin, read_poster
 
 __all__ = ["CNNEmbedder"]
 
@@ -618,7 +618,7 @@ def _is_image_input(X):
     return False
 
 
-class CNNEmbedder(TransformerMixin, BaseEstimator):
+class CNNEmbedder(_SkipReportStateMixin, TransformerMixin, BaseEstimator):
     """Embed posters with an ImageNet-pretrained EfficientNet-Lite (a stateless transformer).
 
     Each poster becomes the 1280 global-average-pooled activations of the network's last

@@ -180,7 +180,8 @@ class _SharedSearch:
         """Near-ties of rows ``pos`` between the neighbours either side of swept places
         (distances ``d_lo``, ``d_hi``; ``e_*``: already exact) that are not ordered exactly
         yet: their list rows ``j``, rows ``pos[j]`` and the later one's global column."""
-        tied = (d_hi - d_lo <= self.tol[pos][:, None]) & ~(e_lo & e_hi)
+        with np.errstate(invalid="ignore"):  # inf - inf past a short row's survivors
+            tied = (d_hi - d_lo <= self.tol[pos][:, None]) & ~(e_lo & e_hi)
         j, p = np.nonzero(tied)
         return j, pos[j], col_hi[j, p]
 
