@@ -2,12 +2,19 @@
 
 from ._mlknn import MLkNN
 from ._ovr import BinaryRelevanceKNN
-from ._search import NeighborSearch, available_backends, measure_recall, neighbor_recall
+from ._search import (
+    NeighborSearch,
+    PartitionedArray,
+    available_backends,
+    measure_recall,
+    neighbor_recall,
+)
 
 __all__ = [
     "BinaryRelevanceKNN",
     "MLkNN",
     "NeighborSearch",
+    "PartitionedArray",
     "available_backends",
     "measure_recall",
     "neighbor_recall",

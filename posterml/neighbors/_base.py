@@ -10,7 +10,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from posterml._targets import encode_label_targets, format_prediction, format_proba
 
-from ._search import ALGORITHMS, BACKENDS, NeighborSearch
+from ._search import ALGORITHMS, BACKENDS, NeighborSearch, _is_disk_backed
 
 _DEFAULT_BATCH = 8192
 
@@ -49,6 +49,9 @@ class _NeighborLabelBase(MultiOutputMixin, ClassifierMixin, BaseEstimator):
                 f"{type(self).__name__} requires y to be passed, but the target y is None: give "
                 "a label indicator matrix or a label vector"
             )
+        # An exact search of a memmap checks finiteness block by block and names the bad
+        # row (NeighborSearch.fit); sklearn's check would scan it whole and name nothing.
+        out_of_core = getattr(self, "algorithm", "exact") == "exact" and _is_disk_backed(X)
         X, y = validate_data(
             self,
             X,
@@ -57,6 +60,7 @@ class _NeighborLabelBase(MultiOutputMixin, ClassifierMixin, BaseEstimator):
             dtype=[np.float32, np.float64],
             multi_output=True,
             y_numeric=False,
+            ensure_all_finite=not out_of_core,
         )
         Y = self._encode_targets(y)
         return X, Y

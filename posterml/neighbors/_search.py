@@ -21,11 +21,21 @@ broken towards the lower training index, so identical inputs give identical neig
 every backend. The backend is asked for a few more neighbours than needed (``_TIE_MARGIN``),
 and a row whose candidates all tie with its k-th is searched again with more, so the rule
 holds exactly even for a tie group straddling the k-th place.
+
+Out of core: a training matrix that does not fit in memory (a ``numpy.memmap``, an array
+from ``np.load(..., mmap_mode="r")`` or a :class:`PartitionedArray` of ``.npy`` files) is
+left where it is and scanned one block of ``block_rows`` rows at a time; each block's
+candidates are merged into the running ones by (distance, training index), and the near-tie
+re-ranking reads the few training rows it needs by index. The neighbours are the in-memory
+ones. Several devices: faiss-gpu shards its index over the GPUs, torch splits the training
+rows (or, out of core, deals the blocks) over its devices and merges the candidates.
 """
 
 import contextlib
+import functools
 import importlib.util
 import math
+import mmap
 import os
 import warnings
 from pathlib import Path
@@ -46,6 +56,10 @@ _TIE_MARGIN = 8
 _TIE_TOL = 2.0
 # Bytes allowed for one block of query-by-database distances (numpy / torch backends).
 _BLOCK_BYTES = 256 * 2**20
+# Bytes of one block of training rows read at a time by the out-of-core search (default).
+_OOC_BLOCK_BYTES = 256 * 2**20
+# faiss' GPU k-selection handles at most this many neighbours per query.
+_FAISS_GPU_MAX_K = 2048
 
 
 def _import_faiss():
@@ -183,6 +197,275 @@ def _dense_rows(X, start, stop, normalize):
         norms = np.linalg.norm(block, axis=1, keepdims=True)
         block = block / np.where(norms > 0, norms, 1.0).astype(np.float32)
     return block
+
+
+def _owned(block):
+    """``block`` itself if it owns writable memory, else a copy (never a view of a memmap)."""
+    if block.flags.owndata and block.flags.writeable:
+        return block
+    return np.array(block, dtype=np.float32, order="C")
+
+
+def _memmap_root(X):
+    """The ``np.memmap`` that maps the file under ``X`` (an ndarray or a view of one), or None."""
+    obj = X
+    while isinstance(obj, np.ndarray):
+        if isinstance(obj, np.memmap) and isinstance(obj.base, mmap.mmap):
+            return obj
+        obj = obj.base
+    return None
+
+
+def _is_disk_backed(X):
+    """Whether ``X`` lives on disk: partitions, a memmap, or an ndarray view of a memory map."""
+    if isinstance(X, PartitionedArray):
+        return True
+    obj = X
+    while isinstance(obj, np.ndarray):
+        obj = obj.base
+        if isinstance(obj, mmap.mmap):
+            return True
+    return False
+
+
+class PartitionedArray:
+    """Read-only 2-D array stacked by rows from ``.npy`` partition files, memory-mapped.
+
+    A training matrix too large for memory, written as several files (one per shard of a
+    feature extraction, say), is searched without loading it: pass it to
+    :class:`NeighborSearch` (``out_of_core="auto"`` recognises it). Only the rows asked for
+    are read.
+
+    Parameters
+    ----------
+    paths : sequence of str or path-like
+        ``.npy`` files of 2-D arrays with the same number of columns, in row order.
+
+    Attributes
+    ----------
+    shape : tuple of int
+    dtype : numpy.dtype
+        The common dtype of the partitions (``np.result_type`` of theirs).
+
+    Examples
+    --------
+    >>> import numpy as np, tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> for i in range(3):
+    ...     np.save(folder / f"part{i}.npy", np.full((2, 3), i, dtype=np.float32))
+    >>> X = PartitionedArray(sorted(folder.glob("part*.npy")))
+    >>> X.shape
+    (6, 3)
+    >>> X[1:4, 0].tolist()
+    [0.0, 1.0, 1.0]
+    >>> X[np.array([5, 0])][:, 0].tolist()
+    [2.0, 0.0]
+    """
+
+    ndim = 2
+
+    def __init__(self, paths):
+        if isinstance(paths, (str, os.PathLike)):
+            paths = [paths]
+        self.paths = tuple(os.fspath(p) for p in paths)
+        if not self.paths:
+            raise ValueError("PartitionedArray needs at least one .npy partition file")
+        self._open()
+
+    def _open(self):
+        parts = []
+        for path in self.paths:
+            part = np.load(path, mmap_mode="r", allow_pickle=False)
+            if part.ndim != 2:
+                raise ValueError(f"partition {path} holds a {part.ndim}-D array, not a 2-D one")
+            if parts and part.shape[1] != parts[0].shape[1]:
+                raise ValueError(
+                    f"partition {path} has {part.shape[1]} columns but {self.paths[0]} has "
+                    f"{parts[0].shape[1]}: partitions are stacked by rows"
+                )
+            parts.append(part)
+        self._parts = parts
+        self._offsets = np.concatenate([[0], np.cumsum([p.shape[0] for p in parts])])
+        self.shape = (int(self._offsets[-1]), int(parts[0].shape[1]))
+        self.dtype = np.result_type(*(p.dtype for p in parts))
+
+    def __len__(self):
+        return self.shape[0]
+
+    def __repr__(self):
+        return f"PartitionedArray(shape={self.shape}, dtype={self.dtype}, {len(self.paths)} files)"
+
+    def __getitem__(self, item):
+        if isinstance(item, tuple):
+            if len(item) == 1:
+                return self[item[0]]
+            if len(item) != 2:
+                raise IndexError(f"too many indices for a 2-D array: {item!r}")
+            rows = self[item[0]]
+            return rows[item[1]] if rows.ndim == 1 else rows[:, item[1]]
+        n = self.shape[0]
+        if isinstance(item, (int, np.integer)):
+            i = int(item) + n if item < 0 else int(item)
+            if not 0 <= i < n:
+                raise IndexError(f"row {item} is out of bounds for {n} rows")
+            p = int(np.searchsorted(self._offsets, i, side="right")) - 1
+            return np.array(self._parts[p][i - self._offsets[p]], dtype=self.dtype)
+        if isinstance(item, slice):
+            start, stop, step = item.indices(n)
+            if step != 1:
+                return self._take(np.arange(start, stop, step))
+            out = np.empty((max(0, stop - start), self.shape[1]), dtype=self.dtype)
+            for p, part in enumerate(self._parts):
+                lo, hi = max(start, self._offsets[p]), min(stop, self._offsets[p + 1])
+                if lo < hi:
+                    off = self._offsets[p]
+                    out[lo - start : hi - start] = part[lo - off : hi - off]
+            return out
+        ids = np.asarray(item)
+        if ids.dtype == bool:
+            if ids.shape != (n,):
+                raise IndexError(f"a boolean row mask must have shape ({n},), got {ids.shape}")
+            ids = np.flatnonzero(ids)
+        if ids.dtype.kind not in "iu":
+            raise IndexError(f"rows must be an int, a slice or integer indices, got {item!r}")
+        return self._take(ids)
+
+    def _take(self, ids):
+        n = self.shape[0]
+        flat = ids.astype(np.int64).ravel()
+        flat = np.where(flat < 0, flat + n, flat)
+        if flat.size and (flat.min() < 0 or flat.max() >= n):
+            raise IndexError(f"row indices must lie in [-{n}, {n}), got {ids.min()}..{ids.max()}")
+        out = np.empty((flat.size, self.shape[1]), dtype=self.dtype)
+        which = np.searchsorted(self._offsets, flat, side="right") - 1
+        for p in np.unique(which):
+            sel = which == p
+            out[sel] = self._parts[p][flat[sel] - self._offsets[p]]
+        return out.reshape(ids.shape + (self.shape[1],))
+
+    def __getstate__(self):
+        return {"paths": self.paths}
+
+    def __setstate__(self, state):
+        self.paths = tuple(state["paths"])
+        self._open()
+
+
+class _BlockStore:
+    """Training rows left where they are, read at most ``block_rows`` rows at a time.
+
+    ``source`` is any 2-D row-sliceable array (memmap, :class:`PartitionedArray`, sparse
+    matrix, ndarray); ``sq`` holds the squared norms of its float32 rows.
+    """
+
+    def __init__(self, source, block_rows, normalize, sq=None):
+        self.source = source
+        self.block_rows = int(block_rows)
+        self.normalize = normalize
+        self.sq = sq
+
+    def spans(self):
+        n, step = self.source.shape[0], self.block_rows
+        return [(s, min(n, s + step)) for s in range(0, n, step)]
+
+    def load_block(self, start, stop):
+        """Rows ``start:stop`` as a contiguous float32 copy (normalised for cosine)."""
+        return _owned(_dense_rows(self.source, start, stop, self.normalize))
+
+    def rows(self, ids):
+        """Float32 rows ``ids`` (any order, repeats allowed), read sorted in blocks."""
+        ids = np.asarray(ids, dtype=np.int64)
+        uniq, inverse = np.unique(ids, return_inverse=True)
+        out = np.empty((uniq.size, self.source.shape[1]), dtype=np.float32)
+        for s in range(0, uniq.size, self.block_rows):
+            part = self.source[uniq[s : s + self.block_rows]]
+            out[s : s + part.shape[0]] = _dense_rows(part, 0, part.shape[0], self.normalize)
+        return out[inverse.reshape(ids.shape)]
+
+    def describe(self):
+        """Plain-data state: a memmap or partitions by file, anything else by value."""
+        return {
+            "source": _describe_source(self.source),
+            "block_rows": self.block_rows,
+            "normalize": self.normalize,
+            "sq": self.sq,
+        }
+
+    @classmethod
+    def from_description(cls, state):
+        return cls(
+            _open_source(state["source"]), state["block_rows"], state["normalize"], state["sq"]
+        )
+
+
+def _describe_source(source):
+    if isinstance(source, PartitionedArray):
+        return {"partitions": list(source.paths)}
+    root = _memmap_root(source)
+    if root is not None and root.filename is not None:
+        order = "C" if source.flags.c_contiguous else "F" if source.flags.f_contiguous else None
+        if order is not None:
+            return {
+                "memmap": os.fspath(root.filename),
+                "offset": int(root.offset + (source.ctypes.data - root.ctypes.data)),
+                "dtype": source.dtype.str,
+                "shape": list(source.shape),
+                "order": order,
+            }
+    return {"value": source}
+
+
+def _open_source(state):
+    if "partitions" in state:
+        return PartitionedArray(state["partitions"])
+    if "memmap" in state:
+        path = state["memmap"]
+        if not os.path.exists(path):
+            raise FileNotFoundError(
+                f"the out-of-core training matrix {path} no longer exists: a fitted out-of-core "
+                "search refers to its file rather than copying it; restore the file or refit"
+            )
+        return np.memmap(
+            path,
+            dtype=np.dtype(state["dtype"]),
+            mode="r",
+            offset=state["offset"],
+            shape=tuple(state["shape"]),
+            order=state["order"],
+        )
+    return state["value"]
+
+
+def _merge_candidates(best, dist, idx, k):
+    """The ``k`` smallest (distance, index) pairs of ``best`` (or None) and ``dist, idx``."""
+    if best is not None:
+        dist = np.concatenate([best[0], dist], axis=1)
+        idx = np.concatenate([best[1], idx], axis=1)
+    order = np.lexsort((idx, dist), axis=-1)[:, :k]
+    return np.take_along_axis(dist, order, axis=1), np.take_along_axis(idx, order, axis=1)
+
+
+def _torch_merge(torch, parts, k, device):
+    """Merge per-device candidates on ``device``: the ``k`` smallest by (distance, index)."""
+    dist = torch.cat([d.to(device) for d, _ in parts], dim=1)
+    idx = torch.cat([i.to(device) for _, i in parts], dim=1)
+    idx, order = torch.sort(idx, dim=1)
+    dist = torch.gather(dist, 1, order)
+    dist, order = torch.sort(dist, dim=1, stable=True)
+    idx = torch.gather(idx, 1, order)
+    return dist[:, :k], idx[:, :k]
+
+
+@contextlib.contextmanager
+def _torch_highest_precision(torch):
+    # TF32 / bf16 matmuls (torch.set_float32_matmul_precision("high"/"medium") set by the
+    # user) would break the float32 error bound the near-tie re-ranking relies on.
+    precision = torch.get_float32_matmul_precision()
+    torch.set_float32_matmul_precision("highest")
+    try:
+        yield
+    finally:
+        torch.set_float32_matmul_precision(precision)
 
 
 def _order_by_distance_then_index(dist, idx, k):
@@ -377,6 +660,30 @@ class NeighborSearch:
         defaults, ``-1`` uses all cores.
     random_state : int, default=0
         Seed of the IVF k-means.
+    out_of_core : bool or "auto", default="auto"
+        Exact search only. ``True``: leave the training matrix where it is (memmap,
+        :class:`PartitionedArray`, any row-sliceable 2-D array) and scan it block by block,
+        holding one block, a query batch and the candidates in memory; the neighbours are
+        those of the in-memory search. ``"auto"``: out of core for a memmap (or a view of
+        one) or a :class:`PartitionedArray`. A memmap is referred to by its file (pickles
+        hold the file name, not the data): keep the file unchanged while the search is used.
+    block_rows : int, optional
+        Training rows per out-of-core block (and default queries per batch). Default: a
+        block of at most 256 MiB of float32, and at most 65536 rows.
+    devices : list of int or str, optional
+        Devices of the GPU and torch backends; ``None`` uses them all. faiss-gpu: GPU ids,
+        the index is sharded over them. torch-cuda: CUDA ids (or ``"cuda:i"``); the
+        training rows are split over them and the candidates merged on the first.
+        torch-cpu: ``"cpu"`` entries (several simulate a multi-device split). Out of core,
+        the blocks are dealt to the devices in turn, one thread per device.
+
+    Attributes
+    ----------
+    backend_ : str
+    out_of_core_ : bool
+    devices_ : list or None
+        The devices used (None for the CPU backends numpy and faiss-cpu).
+    n_samples_fit_, n_features_in_ : int
 
     Examples
     --------
@@ -398,6 +705,9 @@ class NeighborSearch:
         batch_size=None,
         n_jobs=None,
         random_state=0,
+        out_of_core="auto",
+        block_rows=None,
+        devices=None,
     ):
         self.metric = metric
         self.backend = backend
@@ -406,10 +716,17 @@ class NeighborSearch:
         self.batch_size = batch_size
         self.n_jobs = n_jobs
         self.random_state = random_state
+        self.out_of_core = out_of_core
+        self.block_rows = block_rows
+        self.devices = devices
 
     # ------------------------------------------------------------------ build
     def fit(self, X):
-        """Index the rows of ``X`` (dense or sparse, finite; converted to float32)."""
+        """Index the rows of ``X`` (dense or sparse, finite; converted to float32).
+
+        Out of core (see ``out_of_core``), ``X`` is read once, block by block, to check that
+        it is finite (a ValueError names the first bad row) and to take its row norms.
+        """
         if self.metric not in METRICS:
             raise ValueError(f"metric must be one of {METRICS}, got {self.metric!r}")
         n, d = X.shape
@@ -419,7 +736,14 @@ class NeighborSearch:
         self.n_samples_fit_, self.n_features_in_ = n, d
         self._normalize = self.metric == "cosine"
         self._ip = self.metric in ("cosine", "inner_product")
+        self._gpu_res = None
+        self.devices_ = self._resolve_devices()
+        self.out_of_core_ = self._use_out_of_core(X)
         params = dict(self.algorithm_params or {})
+        if self.out_of_core_:
+            self._index = None
+            self._data = {"ooc": self._scan_training_blocks(X)}
+            return self
         if self.algorithm == "exact":
             step = self._rows_per_block(d)
             self._max_sq = max(
@@ -440,6 +764,108 @@ class NeighborSearch:
             self._data = self._build_dense(X)
         return self
 
+    def _use_out_of_core(self, X):
+        mode = self.out_of_core
+        if not (mode is True or mode is False or mode == "auto"):
+            raise ValueError(f"out_of_core must be True, False or 'auto', got {mode!r}")
+        if mode == "auto":
+            return self.algorithm == "exact" and _is_disk_backed(X)
+        if mode and self.algorithm != "exact":
+            raise ValueError(
+                f"out_of_core=True searches exactly; algorithm={self.algorithm!r} builds an "
+                "in-memory faiss index: use algorithm='exact' or out_of_core=False"
+            )
+        return mode
+
+    def _ooc_block_rows(self):
+        if self.block_rows is not None:
+            if not isinstance(self.block_rows, (int, np.integer)) or self.block_rows < 1:
+                raise ValueError(f"block_rows must be a positive int, got {self.block_rows!r}")
+            return int(self.block_rows)
+        return int(max(1, min(65536, _OOC_BLOCK_BYTES // (4 * self.n_features_in_))))
+
+    def _scan_training_blocks(self, X):
+        """One pass over ``X``: check it is finite, keep the squared norms of its rows."""
+        store = _BlockStore(X, self._ooc_block_rows(), self._normalize)
+        sq = np.empty(X.shape[0], dtype=np.float32)
+        for start, stop in store.spans():
+            with np.errstate(over="ignore", invalid="ignore"):  # reported below, by row
+                block = store.load_block(start, stop)
+            finite = np.isfinite(block)
+            if not finite.all():
+                r, c = (int(v) for v in np.argwhere(~finite)[0])
+                row = X[start + r : start + r + 1]
+                value = (row.toarray() if sparse.issparse(row) else np.asarray(row))[0, c]
+                value = float(value)
+                raise ValueError(
+                    f"X has a non-finite value in row {start + r}: column {c} holds {value!r}"
+                    + (", which overflows float32" if math.isfinite(value) else "")
+                    + "; remove or impute that row before fitting"
+                )
+            sq[start:stop] = np.einsum("ij,ij->i", block, block)
+            del block, finite
+        store.sq = sq
+        self._max_sq = float(sq.max())
+        return store
+
+    def _resolve_devices(self):
+        """The devices of the GPU / torch backends (None for numpy and faiss-cpu)."""
+        devices, backend = self.devices, self.backend_
+        if backend in ("numpy", "faiss-cpu"):
+            if devices is not None:
+                if self.backend != "auto":
+                    raise ValueError(
+                        f"devices={devices!r} applies to the GPU and torch backends, not "
+                        f"backend={backend!r}"
+                    )
+                warnings.warn(
+                    f"devices={devices!r} ignored: backend='auto' found no GPU and uses "
+                    f"{backend!r}",
+                    RuntimeWarning,
+                    stacklevel=3,
+                )
+            return None
+        if devices is not None:
+            if isinstance(devices, (int, np.integer, str)) or not hasattr(devices, "__iter__"):
+                devices = [devices]
+            devices = list(devices)
+            if not devices:
+                raise ValueError("devices must name at least one device, or be None for all")
+        if backend == "faiss-gpu":
+            count = _faiss_gpu_count()
+            if devices is None:
+                return list(range(count))
+            bad = [g for g in devices if not isinstance(g, (int, np.integer)) or not 0 <= g < count]
+            if bad:
+                raise ValueError(f"faiss-gpu devices must be GPU ids in [0, {count}), got {bad}")
+            return [int(g) for g in devices]
+        import torch
+
+        if devices is None:
+            if backend == "torch-cpu":
+                return ["cpu"]
+            return [f"cuda:{i}" for i in range(torch.cuda.device_count())]
+        want = "cpu" if backend == "torch-cpu" else "cuda"
+        out = []
+        for dev in devices:
+            if isinstance(dev, (int, np.integer)) and want == "cuda":
+                dev = f"cuda:{int(dev)}"
+            try:
+                parsed = torch.device(dev)
+            except (RuntimeError, TypeError):
+                parsed = None
+            if parsed is None or parsed.type != want:
+                raise ValueError(
+                    f"backend={backend!r} runs on {want!r} devices, got {dev!r} in devices"
+                    + ("; several 'cpu' entries simulate a multi-device split" * (want == "cpu"))
+                )
+            if want == "cuda" and (parsed.index or 0) >= torch.cuda.device_count():
+                raise ValueError(
+                    f"CUDA device {dev!r} does not exist ({torch.cuda.device_count()} visible)"
+                )
+            out.append(str(parsed))
+        return out
+
     def _build_dense(self, X):
         if self.backend_ == "numpy":
             data = _dense_rows(X, 0, X.shape[0], self._normalize)
@@ -447,9 +873,16 @@ class NeighborSearch:
             return {"X": data, "sq": sq}
         import torch
 
-        device = "cuda" if self.backend_ == "torch-cuda" else "cpu"
-        data = torch.from_numpy(_dense_rows(X, 0, X.shape[0], self._normalize)).to(device)
-        return {"X": data, "sq": (data * data).sum(dim=1)}
+        # Contiguous row shards, one per device (a single shard on one device).
+        n = X.shape[0]
+        bounds = np.linspace(0, n, len(self.devices_) + 1).round().astype(np.int64)
+        shards = []
+        for device, start, stop in zip(self.devices_, bounds[:-1], bounds[1:]):
+            if stop > start:
+                rows = _owned(_dense_rows(X, start, stop, self._normalize))
+                data = torch.from_numpy(rows).to(torch.device(device))
+                shards.append({"start": int(start), "X": data, "sq": (data * data).sum(dim=1)})
+        return {"shards": shards}
 
     def _check_params(self, params):
         known = {"exact": set(), "ivf": {"nlist", "nprobe"}}
@@ -510,10 +943,13 @@ class NeighborSearch:
         return index
 
     def _to_gpu(self, faiss, index):
-        # Shards the index over every visible GPU; one GPU gives a plain GPU index.
+        # Shards the index over the GPUs (all visible ones by default); one GPU gives a plain
+        # GPU index.
         options = faiss.GpuMultipleClonerOptions()
         options.shard = True
-        return faiss.index_cpu_to_all_gpus(index, co=options)
+        if getattr(self, "devices_", None) is None:
+            return faiss.index_cpu_to_all_gpus(index, co=options)
+        return faiss.index_cpu_to_gpus_list(index, co=options, gpus=list(self.devices_))
 
     def _rows_per_block(self, n_cols):
         if self.batch_size is not None:
@@ -586,6 +1022,9 @@ class NeighborSearch:
         if self._data is not None and "ivf" in self._data:
             ivf = self._data["ivf"]
             step = self._rows_per_block(ivf.nprobe * ivf.max_list())
+        elif self._data is not None and "ooc" in self._data:
+            # each query batch is one pass over the training blocks: batches as big as a block
+            step = int(self.batch_size or self._data["ooc"].block_rows)
         else:
             step = self._rows_per_block(self.n_samples_fit_)
         for start in range(0, n_q, step):
@@ -701,12 +1140,11 @@ class NeighborSearch:
     def _training_rows(self, ids):
         """Indexed vectors (normalised for cosine) of training indices ``ids``, float32."""
         if self._data is not None:
-            data = self._data["X"]
-            if isinstance(data, np.ndarray):
-                return data[ids]
-            import torch
-
-            return data[torch.from_numpy(ids).to(data.device)].cpu().numpy()
+            if "ooc" in self._data:
+                return self._data["ooc"].rows(ids)
+            if "shards" in self._data:
+                return self._shard_rows(np.asarray(ids, dtype=np.int64))
+            return self._data["X"][ids]
         faiss = _import_faiss()
         if self.backend_ == "faiss-cpu":
             return self._faiss_view()[ids]
@@ -734,7 +1172,21 @@ class NeighborSearch:
             d_b[open_rows], i_b[open_rows] = d_r, i_r
         return d_b, i_b
 
+    def _shard_rows(self, ids):
+        import torch
+
+        out = np.empty(ids.shape + (self.n_features_in_,), dtype=np.float32)
+        for shard in self._data["shards"]:
+            data, start = shard["X"], shard["start"]
+            sel = (ids >= start) & (ids < start + data.shape[0])
+            if sel.any():
+                local = torch.from_numpy(ids[sel] - start).to(data.device)
+                out[sel] = data[local].cpu().numpy()
+        return out
+
     def _search_block(self, Q, k):
+        if self._data is not None and "ooc" in self._data:
+            return self._search_out_of_core(Q, k)
         if self._index is not None:
             faiss = _import_faiss()
             with _faiss_threads(faiss, self.n_jobs):
@@ -763,21 +1215,156 @@ class NeighborSearch:
     def _search_torch(self, Q, k):
         import torch
 
-        X, sq = self._data["X"], self._data["sq"]
-        q = torch.from_numpy(Q).to(X.device)
+        q_host = torch.from_numpy(_owned(Q))
         # Database blocks keep the (queries x block) distance matrix within _BLOCK_BYTES.
-        db_step = max(k, _BLOCK_BYTES // (4 * max(1, q.shape[0])))
-        # TF32 / bf16 matmuls (torch.set_float32_matmul_precision("high"/"medium") set by
-        # the user) would break the float32 error bound the near-tie re-ranking relies on.
-        precision = torch.get_float32_matmul_precision()
-        torch.set_float32_matmul_precision("highest")
-        try:
-            best_d, best_i = self._torch_topk(torch, X, sq, q, k, db_step)
-        finally:
-            torch.set_float32_matmul_precision(precision)
+        db_step = max(k, _BLOCK_BYTES // (4 * max(1, Q.shape[0])))
+        parts = []
+        with _torch_highest_precision(torch):
+            # kernels are queued on every device before the merge waits for any of them
+            for shard in self._data["shards"]:
+                X, sq = shard["X"], shard["sq"]
+                q = q_host.to(X.device)
+                d_s, i_s = self._torch_topk(torch, X, sq, q, min(k, X.shape[0]), db_step)
+                parts.append((d_s, i_s + shard["start"]))
+        if len(parts) == 1:
+            best_d, best_i = parts[0]
+        else:
+            best_d, best_i = _torch_merge(torch, parts, k, parts[0][0].device)
         d = best_d.cpu().numpy()
         # callers expect similarities from inner-product backends (they negate them)
         return (-d if self._ip else d), best_i.cpu().numpy()
+
+    # ------------------------------------------------------------------ out of core
+    def _search_out_of_core(self, Q, k):
+        """Best ``k`` of every training block merged by (distance, index); backend units."""
+        workers = self._block_workers()
+        if self.backend_.startswith("torch"):
+            import torch
+
+            with _torch_highest_precision(torch):
+                dist, idx = self._scan_blocks(Q, k, workers)
+        else:
+            dist, idx = self._scan_blocks(Q, k, workers)
+        # callers expect similarities from inner-product backends (they negate them)
+        return (-dist if self._ip else dist), idx
+
+    def _scan_blocks(self, Q, k, workers):
+        """Search ``Q`` in every training block; block ``b`` goes to ``workers[b % n]``.
+
+        A worker is ``worker(Q) -> search(block, sq, kk)`` returning ``kk`` (distance, local
+        index) candidates per query, smaller distances closer (negated inner products). Each
+        worker merges its blocks' candidates by (distance, index) and the workers' lists are
+        merged alike, so the result does not depend on how the blocks were dealt.
+        """
+        store = self._data["ooc"]
+        spans = store.spans()
+        n_workers = max(1, min(len(workers), len(spans)))
+
+        def scan(w):
+            search = workers[w](Q)
+            best = None
+            for start, stop in spans[w::n_workers]:
+                block = store.load_block(start, stop)
+                dist, idx = search(block, store.sq[start:stop], min(k, stop - start))
+                del block  # the next block replaces it: one block per worker in memory
+                best = _merge_candidates(best, dist, np.asarray(idx, dtype=np.int64) + start, k)
+            return best
+
+        if n_workers == 1:
+            parts = [scan(0)]
+        else:
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(n_workers) as pool:
+                parts = list(pool.map(scan, range(n_workers)))
+        best = parts[0]
+        for dist, idx in parts[1:]:
+            best = _merge_candidates(best, dist, idx, k)
+        return best
+
+    def _block_workers(self):
+        if self.backend_ == "numpy":
+            return [self._numpy_block_worker]
+        if self.backend_ == "faiss-cpu":
+            return [self._faiss_cpu_block_worker]
+        if self.backend_ == "faiss-gpu":
+            resources = self._gpu_resources()
+            return [
+                functools.partial(self._faiss_gpu_block_worker, res, device)
+                for res, device in zip(resources, self.devices_)
+            ]
+        return [functools.partial(self._torch_block_worker, device) for device in self.devices_]
+
+    def _numpy_block_worker(self, Q):
+        q_sq = None if self._ip else np.einsum("ij,ij->i", Q, Q)
+
+        def search(block, sq, kk):
+            n_q = Q.shape[0]
+            dist = np.empty((n_q, kk), dtype=np.float32)
+            idx = np.empty((n_q, kk), dtype=np.int64)
+            tile = max(1, _BLOCK_BYTES // (4 * block.shape[0]))  # (tile x block) distances
+            for a in range(0, n_q, tile):
+                b = min(n_q, a + tile)
+                with _blas_threads(self.n_jobs):
+                    prod = Q[a:b] @ block.T
+                if self._ip:
+                    scores = -prod
+                else:
+                    scores = q_sq[a:b, None] + sq[None, :] - 2.0 * prod
+                part = np.argpartition(scores, kk - 1, axis=1)[:, :kk]
+                dist[a:b] = np.take_along_axis(scores, part, axis=1)
+                idx[a:b] = part
+            return dist, idx
+
+        return search
+
+    def _faiss_cpu_block_worker(self, Q):
+        faiss = _import_faiss()
+        metric = faiss.METRIC_INNER_PRODUCT if self._ip else faiss.METRIC_L2
+
+        def search(block, sq, kk):
+            with _faiss_threads(faiss, self.n_jobs):
+                dist, idx = faiss.knn(Q, block, kk, metric=metric)
+            return (-dist if self._ip else dist), idx
+
+        return search
+
+    def _gpu_resources(self):
+        # one StandardGpuResources per device: they are not safe to share between threads
+        if getattr(self, "_gpu_res", None) is None:
+            faiss = _import_faiss()
+            self._gpu_res = [faiss.StandardGpuResources() for _ in self.devices_]
+        return self._gpu_res
+
+    def _faiss_gpu_block_worker(self, res, device, Q):  # pragma: no cover - needs a GPU
+        faiss = _import_faiss()
+        metric = faiss.METRIC_INNER_PRODUCT if self._ip else faiss.METRIC_L2
+        on_cpu = None
+
+        def search(block, sq, kk):
+            nonlocal on_cpu
+            if kk > _FAISS_GPU_MAX_K:  # a long tie group: past the GPU k-selection
+                on_cpu = on_cpu or self._numpy_block_worker(Q)
+                return on_cpu(block, sq, kk)
+            dist, idx = faiss.knn_gpu(res, Q, block, kk, metric=metric, device=int(device))
+            return (-dist if self._ip else dist), idx
+
+        return search
+
+    def _torch_block_worker(self, device, Q):
+        import torch
+
+        device = torch.device(device)
+        q = torch.from_numpy(_owned(Q)).to(device)
+        db_step = _BLOCK_BYTES // (4 * max(1, Q.shape[0]))
+
+        def search(block, sq, kk):
+            X = torch.from_numpy(block).to(device)
+            sq_t = torch.from_numpy(np.ascontiguousarray(sq)).to(device)
+            dist, idx = self._torch_topk(torch, X, sq_t, q, kk, max(kk, db_step))
+            return dist.cpu().numpy(), idx.cpu().numpy()
+
+        return search
 
     def _torch_topk(self, torch, X, sq, q, k, db_step):
         best_d, best_i = None, None
@@ -807,9 +1394,12 @@ class NeighborSearch:
         stop = min(stop, self.n_samples_fit_)
         if self._data is not None and "ivf" in self._data:
             return self._data["ivf"].reconstruct(start, stop)
+        if self._data is not None and "ooc" in self._data:
+            return _dense_rows(self._data["ooc"].source, start, stop, self._normalize)
+        if self._data is not None and "shards" in self._data:
+            return self._shard_rows(np.arange(start, stop, dtype=np.int64))
         if self._data is not None:
-            block = self._data["X"][start:stop]
-            return block if isinstance(block, np.ndarray) else block.cpu().numpy()
+            return self._data["X"][start:stop]
         faiss = _import_faiss()
         index = self._index
         if self.backend_ == "faiss-gpu":
@@ -821,6 +1411,7 @@ class NeighborSearch:
     # ------------------------------------------------------------------ pickling
     def __getstate__(self):
         state = self.__dict__.copy()
+        state.pop("_gpu_res", None)
         index = state.pop("_index", None)
         if index is not None:
             faiss = _import_faiss()
@@ -828,19 +1419,34 @@ class NeighborSearch:
                 index = faiss.index_gpu_to_cpu(index)
             state["_faiss_bytes"] = faiss.serialize_index(index)
         data = state.get("_data")
-        if data is not None and self.backend_.startswith("torch"):
-            state["_data"] = {key: value.cpu().numpy() for key, value in data.items()}
+        if data is not None and "ooc" in data:
+            state["_data"] = {"ooc": data["ooc"].describe()}
+        elif data is not None and "shards" in data:
+            state["_data"] = {
+                "shards": [
+                    {"start": sh["start"], "X": sh["X"].cpu().numpy(), "sq": sh["sq"].cpu().numpy()}
+                    for sh in data["shards"]
+                ]
+            }
         return state
 
     def __setstate__(self, state):
         raw = state.pop("_faiss_bytes", None)
+        # searches pickled before out-of-core and multi-device support
+        for key, value in (("out_of_core", "auto"), ("block_rows", None), ("devices", None)):
+            state.setdefault(key, value)
+        state.setdefault("out_of_core_", False)
         self.__dict__.update(state)
         self._index = None
+        self._gpu_res = None
+        if "devices_" not in state:
+            self.devices_ = self._default_devices()
         if raw is not None:
             faiss = _import_faiss()
             self._index = faiss.deserialize_index(raw)
             if self.backend_ == "faiss-gpu":
                 if _faiss_gpu_count() > 0:
+                    self.devices_ = self._loaded_gpu_ids()
                     self._index = self._to_gpu(faiss, self._index)
                 else:
                     warnings.warn(
@@ -849,19 +1455,78 @@ class NeighborSearch:
                         RuntimeWarning,
                         stacklevel=2,
                     )
-                    self.backend_ = "faiss-cpu"
-        elif self._data is not None and self.backend_.startswith("torch"):
-            import torch
-
-            device = "cuda" if self.backend_ == "torch-cuda" else "cpu"
-            if device == "cuda" and not torch.cuda.is_available():
+                    self.backend_, self.devices_ = "faiss-cpu", None
+        elif self._data is not None and "ooc" in self._data:
+            self._data = {"ooc": _BlockStore.from_description(self._data["ooc"])}
+            if self.backend_ == "faiss-gpu" and _faiss_gpu_count() == 0:
                 warnings.warn(
-                    "loaded a torch-cuda search without CUDA: searching with torch on the CPU",
+                    "loaded a faiss-gpu search on a machine without GPU faiss: searching on "
+                    "the CPU instead",
                     RuntimeWarning,
                     stacklevel=2,
                 )
-                self.backend_, device = "torch-cpu", "cpu"
-            self._data = {k: torch.from_numpy(v).to(device) for k, v in self._data.items()}
+                self.backend_, self.devices_ = "faiss-cpu", None
+            elif self.backend_ == "faiss-gpu":
+                self.devices_ = self._loaded_gpu_ids()
+            elif self.backend_.startswith("torch"):
+                self.devices_ = self._loaded_torch_devices(len(self.devices_))
+        elif self._data is not None and self.backend_.startswith("torch"):
+            import torch
+
+            shards = self._data.get("shards")
+            if shards is None:  # one-device layout of older pickles
+                shards = [{"start": 0, "X": self._data["X"], "sq": self._data["sq"]}]
+            self.devices_ = self._loaded_torch_devices(len(shards))
+            self._data = {
+                "shards": [
+                    {
+                        "start": sh["start"],
+                        "X": torch.from_numpy(sh["X"]).to(device),
+                        "sq": torch.from_numpy(sh["sq"]).to(device),
+                    }
+                    for sh, device in zip(shards, self.devices_)
+                ]
+            }
+
+    def _default_devices(self):
+        if self.backend_ == "torch-cpu":
+            return ["cpu"]
+        if self.backend_ == "torch-cuda":
+            return ["cuda:0"]
+        return None
+
+    def _loaded_gpu_ids(self):
+        """The saved GPU ids that exist here (all GPUs if none, or if ``devices`` was None)."""
+        count = _faiss_gpu_count()
+        kept = [g for g in (self.devices_ or []) if g < count]
+        return kept if kept and self.devices is not None else list(range(count))
+
+    def _loaded_torch_devices(self, n):
+        """``n`` devices for the loaded shards or block workers, on this machine."""
+        import torch
+
+        saved = list(self.devices_ or ["cpu"])[:n]
+        saved += saved[-1:] * (n - len(saved))
+        if self.backend_ != "torch-cuda":
+            return saved
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if count == 0:
+            warnings.warn(
+                "loaded a torch-cuda search without CUDA: searching with torch on the CPU",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+            self.backend_ = "torch-cpu"
+            return ["cpu"] * n
+        moved = [f"cuda:{(torch.device(d).index or 0) % count}" for d in saved]
+        if moved != saved:
+            warnings.warn(
+                f"loaded a torch-cuda search made on devices {saved} where {count} GPU(s) are "
+                f"visible: using {moved}",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+        return moved
 
 
 def measure_recall(X, queries, k, *, algorithm="hnsw", algorithm_params=None, **search_params):
