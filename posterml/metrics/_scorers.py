@@ -57,6 +57,10 @@ class _MultilabelProbaScorer(_SklearnScorer):
 
     def _score(self, method_caller, estimator, X, y_true, **kwargs):
         proba = method_caller(estimator, "predict_proba", X, pos_label=None)
+        if isinstance(proba, np.ndarray) and proba.ndim == 1 and np.ndim(y_true) == 2:
+            # Two genres: classes_ == [0, 1] reads to scikit-learn as a binary classifier
+            # and it keeps one column; the genre matrix needs both.
+            proba = estimator.predict_proba(X)
         proba = _positive_proba(proba, estimator)
         return self._sign * self._score_func(y_true, proba, **{**self._kwargs, **kwargs})
 

@@ -36,11 +36,16 @@ class _SweptMLkNN(MLkNN):
         return self._sweep_joint
 
 
-def _resolve_scoring(scoring, single_label):
+def _resolve_scoring(scoring, single_label, n_labels):
     from posterml.metrics import SCORERS, get_scorer
 
     if scoring is None:
-        names = ["accuracy"] if single_label else list(SCORERS)
+        # every posterml score; the top-3 ones only where there are more than 3 genres
+        names = (
+            ["accuracy"]
+            if single_label
+            else [name for name in SCORERS if not (name.startswith("top_k") and n_labels <= 3)]
+        )
     elif isinstance(scoring, str):
         names = [scoring]
     elif isinstance(scoring, dict):
@@ -317,8 +322,9 @@ def ksweep(
         Group labels (movie ids) for group-aware splitters.
     scoring : str, list, dict or None
         Scorer names of :func:`posterml.metrics.get_scorer` (posterml's and sklearn's) or a
-        dict name -> scorer. ``None``: every posterml scorer (multi-label ``y``) or
-        ``"accuracy"`` (label vector).
+        dict name -> scorer. ``None``: every posterml scorer (multi-label ``y``; the top-3
+        scores only with more than 3 genres, where they mean something) or ``"accuracy"``
+        (label vector).
     s, metric, backend, algorithm, algorithm_params, batch_size, n_jobs, compat, on_empty_label
         As in :class:`posterml.MLkNN`.
     search : {"shared", "per-fold"}, default="shared"
@@ -385,7 +391,7 @@ def _ksweep(
         raise ValueError(f"search must be 'shared' or 'per-fold', got {search!r}")
     X, y, groups = indexable(X, y, groups)
     # Validate the whole set once (finite values, consistent lengths, target type).
-    X_all, _ = template._validate_fit_data(X, y)
+    X_all, Y_all = template._validate_fit_data(X, y)
     single_label = template._single_label
     # Stratified folds for a label vector, plain KFold for an indicator matrix (as sklearn).
     splitter = check_cv(cv, y if single_label else None, classifier=single_label)
@@ -393,7 +399,7 @@ def _ksweep(
     include_self = compat == "skmultilearn"
     ks = _usable_k(k_values, min(len(train) for train, _ in folds), include_self)
     k_max = ks[-1]
-    scorers = _resolve_scoring(scoring, single_label)
+    scorers = _resolve_scoring(scoring, single_label, Y_all.shape[1])
     multimetric = check_scoring(template, scoring=scorers)
 
     scores = {name: np.empty((len(folds), len(ks))) for name in scorers}

@@ -457,3 +457,18 @@ def test_top_k_columns_equal_a_stable_sort_with_ties(n, n_labels, seed):
     for k in range(1, n_labels + 1):
         expected = np.argsort(-S, axis=1, kind="stable")[:, :k]
         np.testing.assert_array_equal(_top_k_columns(S, k), expected)
+
+
+def test_top_k_scorer_with_two_genres_uses_both_columns():
+    # classes_ == [0, 1] must not make the scorer treat a 2-genre model as binary
+    from posterml import MLkNN, MLkNNCV
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(150, 4))
+    Y = (X[:, :2] > 0).astype(int)
+    model = MLkNN(k=5).fit(X, Y)
+    expected = top_k_accuracy(Y, model.predict_proba(X), k=1)
+    assert make_top_k_scorer(k=1)(model, X, Y) == expected
+    cv = MLkNNCV(k_values=[1, 3, 9], cv=3).fit(X, Y)
+    assert "mean_test_top_k_accuracy" not in cv.cv_results_  # top-3 of 2 genres: meaningless
+    assert np.isfinite(cv.cv_results_["mean_test_hamming_loss"]).all()
