@@ -7,13 +7,14 @@ TORCH_VERSION ?= 2.13.0
 
 .PHONY: demo test lint format clean bench sample
 
-# Core + test + bench + cnn extras (scikit-multilearn-ng is the peer the tests compare against;
-# cnn so the pretrained network is tested). CPU torch, pinned and first, so pip never pulls a
+# Core + test + bench + cnn + gbm + dask extras (scikit-multilearn-ng is the peer the tests
+# compare against; cnn so the pretrained network is tested; XGBoost and Dask are tested too).
+# CPU torch, pinned and first, so pip never pulls a
 # CUDA build; the torch search path (the one torch-CUDA runs) is tested on it too.
 $(VENV)/.installed-test: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install -q torch==$(TORCH_VERSION)
-	$(PIP) install -q -e ".[test,bench,cnn,gbm]"
+	$(PIP) install -q -e ".[test,bench,cnn,gbm,dask]"
 	touch $@
 
 # torch first, pinned, so that pip keeps the CPU build and never pulls a multi-GB CUDA one.
@@ -44,3 +45,13 @@ lint: $(VENV)/.installed-test
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis .ruff_cache build *.egg-info
+
+# Sphinx site in docs/_build/html (warnings are errors): the test environment plus the
+# `docs` extra. The examples run on the bundled sample: no poster and no network needed.
+.PHONY: docs
+$(VENV)/.installed-docs: $(VENV)/.installed-test
+	$(PIP) install -q -e ".[docs]"
+	touch $@
+
+docs: $(VENV)/.installed-docs
+	$(VENV)/bin/sphinx-build -W --keep-going -q -b html docs docs/_build/html

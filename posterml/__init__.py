@@ -44,6 +44,15 @@ _LAZY = {
     # model selection
     "MLkNNCV": "posterml.model_selection",
     "ksweep": "posterml.model_selection",
+    "PartitionedArray": "posterml.neighbors",
+    # plotting (matplotlib imported when a display draws)
+    "KSweepDisplay": "posterml.plotting",
+    "PerGenreDisplay": "posterml.plotting",
+    "GenreCooccurrenceDisplay": "posterml.plotting",
+    "CustomGenreConfusionDisplay": "posterml.plotting",
+    # persistence
+    "save_model": "posterml.persistence",
+    "load_model": "posterml.persistence",
     # labels
     "CustomGenreEncoder": "posterml.labels",
     "CustomGenreClassifier": "posterml.labels",

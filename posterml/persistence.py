@@ -64,8 +64,9 @@ def trusted_types():
 
     Every scikit-learn estimator class defined in posterml, the internal objects fitted
     estimators hold (the neighbour-search backend, its IVF lists, constant per-genre
-    predictors), and ``numpy.dtype``. Pass ``trusted=`` to :func:`load_model` for other libraries' types (e.g.
-    ``xgboost.sklearn.XGBClassifier``) after checking where the file comes from.
+    predictors), and ``numpy.dtype``. Pass ``trusted=`` to :func:`load_model` for other
+    libraries' types (e.g. ``xgboost.sklearn.XGBClassifier``) after checking where the file
+    comes from.
 
     Returns
     -------

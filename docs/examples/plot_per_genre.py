@@ -1,0 +1,18 @@
+"""Precision, recall and F1 of each genre for ML-kNN on the bundled sample."""
+
+import numpy as np
+
+import posterml
+from posterml import MLkNN
+from posterml.model_selection import multilabel_train_test_split
+from posterml.plotting import PerGenreDisplay
+
+sample = posterml.load_sample()
+common = sample.Y.sum(axis=0) >= 100  # genres with at least 100 movies
+genres = list(np.asarray(sample.genres)[common])
+X_train, X_test, Y_train, Y_test = multilabel_train_test_split(
+    sample.X_cnn, Y=sample.Y[:, common], test_size=0.25, random_state=0
+)
+
+model = MLkNN(k=20).fit(X_train, Y_train)
+display = PerGenreDisplay.from_estimator(model, X_test, Y_test, genres=genres)
