@@ -216,8 +216,16 @@ def _predict(model, X):
     return P.reshape(len(P), -1).astype(np.uint8)
 
 
-def run_fold(feature, models, frame, Y, genres, columns, pixels, train, test, seed, quick, log):
-    """Every model on one fold of one feature set: a list of result dicts."""
+PLOT_MODEL = ("fused", "GLM")  # whose fold-0 predictions the saved figures show
+
+
+def run_fold(
+    feature, models, frame, Y, genres, columns, pixels, train, test, seed, quick, log, keep=None
+):
+    """Every model on one fold of one feature set: a list of result dicts.
+
+    ``keep``: a dict that receives the test labels and predictions of :data:`PLOT_MODEL`.
+    """
     step = feature_step(feature, columns)
     source = pixels if feature == "pixels" else frame
     X_tr = np.asarray(step.fit_transform(_rows(source, train)), dtype=np.float32)
@@ -253,7 +261,10 @@ def run_fold(feature, models, frame, Y, genres, columns, pixels, train, test, se
         P_os = _predict(make_model(name, seed, quick=quick).fit(X_os, Y_os), X_te)
         row["wf1_10_os"] = weighted_f1(Y_te[:, top10], P_os)
         single = make_model(name, seed, quick=quick, multiclass=True)
-        row["custom_acc"] = float(np.mean(single.fit(X_tr, c_tr).predict(X_te) == c_te))
+        c_pred = single.fit(X_tr, c_tr).predict(X_te)
+        row["custom_acc"] = float(np.mean(c_pred == c_te))
+        if keep is not None and (feature, name) == PLOT_MODEL:
+            keep.update(Y=Y_te, P=P, c_true=c_te, c_pred=c_pred, classes=encoder.classes_)
         if name in KNN_MODELS:
             row["custom_acc_w"] = np.nan  # a neighbour vote takes no sample weights
         else:
@@ -293,6 +304,39 @@ def tables(results):
     for t in (t000, t001, t003, t004):
         t["seconds"] = seconds
     return {"000": t000, "001": t001, "003": t003, "004": t004}
+
+
+def save_plots(kept, genres, out):
+    """Per-genre scores, genre co-occurrence and custom-genre confusion of PLOT_MODEL."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("\n(no figures: matplotlib is not installed; pip install posterml[plot])")
+        return []
+    from posterml.plotting import (
+        CustomGenreConfusionDisplay,
+        GenreCooccurrenceDisplay,
+        PerGenreDisplay,
+    )
+
+    label = f"{PLOT_MODEL[1]} on {PLOT_MODEL[0]} features, fold 0"
+    displays = {
+        "per_genre.png": PerGenreDisplay.from_predictions(kept["Y"], kept["P"], genres=genres),
+        "cooccurrence.png": GenreCooccurrenceDisplay.from_predictions(
+            kept["Y"], kept["P"], genres=genres
+        ),
+        "custom_genre_confusion.png": CustomGenreConfusionDisplay.from_predictions(
+            kept["c_true"], kept["c_pred"], labels=list(kept["classes"])
+        ),
+    }
+    for name, display in displays.items():
+        display.figure_.suptitle(label)
+        display.figure_.savefig(out / name, dpi=90)
+        plt.close(display.figure_)
+    return list(displays)
 
 
 def _markdown(df):
@@ -381,13 +425,13 @@ def main(argv=None):
         print(message, file=sys.stderr, flush=True)
 
     log(f"{source}: {len(frame)} movies, {len(genres)} genres, {folds} folds, {features}")
-    results = []
+    results, kept = [], {}
     for feature in features:
         for f, (train, test) in enumerate(splits):
             log(f"{feature} fold {f}")
             for row in run_fold(
                 feature, args.models, frame, Y, genres, columns, pixels, train, test,
-                args.seed, args.quick, log,
+                args.seed, args.quick, log, keep=kept if f == 0 else None,
             ):  # fmt: skip
                 results.append({**row, "fold": f})
     out.mkdir(parents=True, exist_ok=True)
@@ -407,6 +451,10 @@ def main(argv=None):
     lines = verdict(tabs)
     if lines:
         print("\n## Fused vs the baselines\n\n" + "\n".join(lines))
+    if kept:
+        names = save_plots(kept, genres, out)
+        if names:
+            print(f"\nFigures ({PLOT_MODEL[1]} on {PLOT_MODEL[0]}, fold 0): {', '.join(names)}")
     print(f"\nTotal {time.perf_counter() - t_start:.0f} s; CSV in {out}/")
     return 0
 

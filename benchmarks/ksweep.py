@@ -166,6 +166,24 @@ def _markdown(df):
     return "\n".join(lines)
 
 
+def save_sweep_plot(sweep, path, title):
+    """The sweep's scores against k (KSweepDisplay) as a PNG next to the tables."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print(f"(no {path.name}: matplotlib is not installed; pip install posterml[plot])")
+        return
+    from posterml.plotting import KSweepDisplay
+
+    display = KSweepDisplay.from_results(sweep, list(COLUMNS.values()))
+    display.figure_.suptitle(title)
+    display.figure_.savefig(path, dpi=90)
+    plt.close(display.figure_)
+
+
 def table_a(
     data,
     seed,
@@ -227,6 +245,7 @@ def table_a(
         else:
             del meta["pixels"]
         meta.update(features=features, title=title, n_features=int(X.shape[1]))
+    meta["sweep"] = sweep  # for the plot; not written to the JSON
     return dev_table, by_hamming, test_rows, meta
 
 
@@ -279,6 +298,7 @@ def _run_feature_sets(data, args, out, sizes):
             standardize=not args.no_standardize,
         )
         meta["total_seconds"] = round(time.perf_counter() - t0, 2)
+        save_sweep_plot(meta.pop("sweep"), out / f"ksweep_{features}.png", meta["title"])
         _print_table_a(dev_table, by_hamming, test_rows, meta, meta["title"])
         print(f"\n({features}: {meta['total_seconds']} s in all)\n")
         dev_table.to_csv(out / f"table_a_dev_{features}.csv")
@@ -353,6 +373,9 @@ def main(argv=None):
         return _run_feature_sets(data, args, out, sizes)
 
     dev_table, by_hamming, test_rows, meta_a = table_a(data, args.seed, sizes=sizes)
+    save_sweep_plot(
+        meta_a.pop("sweep"), out / "ksweep_a.png", f"(a) {meta_a['pixels']} pixels, dev set"
+    )
     _print_table_a(dev_table, by_hamming, test_rows, meta_a, f"{meta_a['pixels']} pixels")
     dev_table.to_csv(out / "table_a_dev.csv")
     test_rows.to_csv(out / "table_a_test.csv")

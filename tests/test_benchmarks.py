@@ -48,6 +48,7 @@ def test_ksweep_benchmark_on_synthetic_posters(tmp_path):
     assert table_b["model"].str.startswith("OvR kNN").any()
     meta = json.loads((tmp_path / "o" / "ksweep.json").read_text())
     assert meta["source"] == "synthetic"
+    assert (tmp_path / "o" / "ksweep_a.png").stat().st_size > 10_000  # KSweepDisplay
 
 
 @pytest.mark.slow
@@ -102,6 +103,8 @@ def test_compare_models_quick_mode(tmp_path):
     assert np.isnan(t004.loc[("fused", "ML-kNN"), "mean (weights)"])  # kNN: no weights
     folds = pd.read_csv(tmp_path / "o" / "folds.csv")
     assert sorted(folds["fold"].unique()) == [0, 1, 2]
+    for figure in ("per_genre.png", "cooccurrence.png", "custom_genre_confusion.png"):
+        assert (tmp_path / "o" / figure).stat().st_size > 10_000  # the plots beside the tables
 
 
 @pytest.mark.slow
