@@ -137,6 +137,12 @@ def _estimator(name, k, seed):
     return OneVsRestClassifier(LogisticRegression(max_iter=2000))
 
 
+def _with_progress(estimator):
+    """Progress bars (tqdm; silent when not a terminal) on the poster extractors inside."""
+    keys = [k for k in estimator.get_params() if k.endswith("extract__verbose")]
+    return estimator.set_params(**dict.fromkeys(keys, 1))
+
+
 def _proba(model, X, n_labels):
     from posterml.labels._top_k import _label_scores
 
@@ -255,7 +261,7 @@ def cmd_train(args):
         keywords="keywords" in args.features,
         metadata="metadata" in args.features,
     )
-    pipe.fit(data.frame.iloc[rows], data.Y[rows][:, keep])
+    _with_progress(pipe).fit(data.frame.iloc[rows], data.Y[rows][:, keep])
     pipe.genres_ = genres
     pipe.posterml_training_ = {
         "source": data.source,
@@ -317,11 +323,12 @@ def cmd_ksweep(args):
 
         data = _dataset(args)
         poster = (args.features,) if args.features in ("cnn", "color", "pixels") else None
-        X = make_fusion_features(
+        features = make_fusion_features(
             poster=poster,
             keywords=args.features == "keywords",
             metadata=args.features == "metadata",
-        ).fit_transform(data.frame)
+        )
+        X = _with_progress(features).fit_transform(data.frame)
         Y, groups, source = data.Y, data.frame["imdb_id"].to_numpy(), data.source
     keep = Y.sum(axis=0) >= args.folds
     cv = MultilabelStratifiedGroupKFold(args.folds, random_state=args.seed)
