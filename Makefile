@@ -54,4 +54,5 @@ $(VENV)/.installed-docs: $(VENV)/.installed-test
 	touch $@
 
 docs: $(VENV)/.installed-docs
+	$(PY) docs/make_readme_figure.py
 	$(VENV)/bin/sphinx-build -W --keep-going -q -b html docs docs/_build/html
