@@ -82,6 +82,21 @@ def _work(impl, X, Y, Xt, k, approx_params):
     return None
 
 
+def run_child(cmd, timeout, failed):
+    """Run one measurement in a fresh process; its last stdout line is a JSON dict.
+
+    A timeout or a crash gives ``failed`` (a dict of NaN figures) with an ``error`` note.
+    """
+    try:
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=True)
+        return json.loads(done.stdout.strip().splitlines()[-1])
+    except subprocess.TimeoutExpired:
+        return {**failed, "error": "timeout"}
+    except subprocess.CalledProcessError as exc:
+        err = exc.stderr.strip().splitlines()[-1] if exc.stderr else "failed"
+        return {**failed, "error": err}
+
+
 def run_one(impl, n_train, d, k, approx_params=None, warmup=True):
     from posterml.neighbors import NeighborSearch, neighbor_recall
 
@@ -150,16 +165,8 @@ def main(argv=None):
                 cmd = [sys.executable, __file__, "--one", impl, str(n), str(d), "--k", str(args.k)]
                 cmd += ["--ivf", args.ivf, "--hnsw", args.hnsw]
                 cmd += ["--no-warmup"] if args.no_warmup else []
-                try:
-                    done = subprocess.run(
-                        cmd, capture_output=True, text=True, timeout=args.timeout, check=True
-                    )
-                    res = json.loads(done.stdout.strip().splitlines()[-1])
-                except subprocess.TimeoutExpired:
-                    res = {"seconds": float("nan"), "peak_mb": float("nan"), "error": "timeout"}
-                except subprocess.CalledProcessError as exc:
-                    err = exc.stderr.strip().splitlines()[-1] if exc.stderr else "failed"
-                    res = {"seconds": float("nan"), "peak_mb": float("nan"), "error": err}
+                failed = {"seconds": float("nan"), "peak_mb": float("nan")}
+                res = run_child(cmd, args.timeout, failed)
                 if best is None or res["seconds"] < best["seconds"]:
                     best = res
             if impl == "floor":

@@ -20,7 +20,6 @@ vs n is printed per algorithm, and ``--plot`` saves the log-log figure (matplotl
 
 import argparse
 import json
-import resource
 import subprocess
 import sys
 import time
@@ -29,11 +28,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_mlknn import make_data  # noqa: E402
-
-
-def _rss_mb():
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+from bench_mlknn import _rss_mb, make_data, run_child  # noqa: E402
 
 
 def run_one(algorithm, n, d, k, ivf_params):
@@ -126,17 +121,10 @@ def main(argv=None):
             else:
                 cmd = [sys.executable, __file__, "--one", algorithm, str(n)]
                 cmd += ["--d", str(args.d), "--k", str(args.k), "--ivf", args.ivf]
-                try:
-                    done = subprocess.run(
-                        cmd, capture_output=True, text=True, timeout=args.timeout, check=True
-                    )
-                    row.update(json.loads(done.stdout.strip().splitlines()[-1]))
-                    row["note"] = f"recall {row['recall']:.4f}" if "recall" in row else ""
-                except subprocess.TimeoutExpired:
-                    row.update(fit_s=np.nan, predict_s=np.nan, peak_mb=np.nan, note="timeout")
-                except subprocess.CalledProcessError as exc:
-                    err = exc.stderr.strip().splitlines()[-1] if exc.stderr else "failed"
-                    row.update(fit_s=np.nan, predict_s=np.nan, peak_mb=np.nan, note=err)
+                failed = {"fit_s": np.nan, "predict_s": np.nan, "peak_mb": np.nan}
+                row.update(run_child(cmd, args.timeout, failed))
+                note = f"recall {row['recall']:.4f}" if "recall" in row else ""
+                row["note"] = row.pop("error", note)
             row["total_s"] = row["fit_s"] + row["predict_s"]
             results.append(row)
             print(

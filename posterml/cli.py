@@ -313,10 +313,10 @@ def cmd_ksweep(args):
     if args.sample or args.data is None and not args.synthetic:
         from posterml.datasets import load_sample
 
-        sample = load_sample()
-        X = sample.X_cnn if args.features == "cnn" else sample.color
         if args.features not in ("cnn", "color"):
             raise ValueError("the bundled sample has the features cnn and color; pass --data")
+        sample = load_sample()
+        X = sample.X_cnn if args.features == "cnn" else sample.color
         Y, groups, source = sample.Y, sample.frame["imdb_id"].to_numpy(), "bundled sample"
     else:
         from posterml.features import make_fusion_features

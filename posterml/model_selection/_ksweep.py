@@ -272,8 +272,8 @@ class _SharedSearch:
         if not ties:
             return lists, short
         e = self.exact.ravel()
-        ties = self._near_ties(pos, d_lo, d_hi, e[flat[:, lo]], e[flat[:, hi]], order[:, hi])
-        return (lists, short, *ties)
+        tied = self._near_ties(pos, d_lo, d_hi, e[flat[:, lo]], e[flat[:, hi]], order[:, hi])
+        return (lists, short, *tied)
 
 
 def ksweep(
