@@ -119,29 +119,23 @@ def _check_ids(ids, n):
 
 def _inputs(posters, ids):
     """(absolute paths or None, JSON-able ids) from a sequence of paths or a DataFrame."""
-    from posterml.io import _is_missing, _path_list
+    from posterml.io import _is_missing, _path_list, _path_str
 
-    if isinstance(posters, pd.DataFrame):
-        if "poster_path" not in posters.columns:
+    paths = _path_list(posters)  # checks a DataFrame's poster_path column
+    if isinstance(posters, pd.DataFrame) and ids is None:
+        if "imdb_id" not in posters.columns:
             raise ValueError(
-                "a DataFrame of posters needs a 'poster_path' column; "
+                "a DataFrame of posters needs an 'imdb_id' column (or pass ids=); "
                 f"got columns {list(posters.columns)}"
             )
-        if ids is None:
-            if "imdb_id" not in posters.columns:
-                raise ValueError(
-                    "a DataFrame of posters needs an 'imdb_id' column (or pass ids=); "
-                    f"got columns {list(posters.columns)}"
-                )
-            ids = posters["imdb_id"].tolist()
-    paths = _path_list(posters)
+        ids = posters["imdb_id"].tolist()
     if not paths:
         raise ValueError("posters is empty: nothing to extract")
     if ids is None:
         ids = range(len(paths))
     ids = _check_ids(ids, len(paths))
     # Workers may run in another folder: resolve relative paths here, on the client.
-    paths = [None if _is_missing(p) else os.path.abspath(os.fsdecode(os.fspath(p))) for p in paths]
+    paths = [None if _is_missing(p) else os.path.abspath(_path_str(p)) for p in paths]
     return paths, ids
 
 
@@ -303,11 +297,12 @@ def _run_partition(index, paths, ids, transformer, out_dir, fmt, on_error, batch
     estimator.fit(present or paths)
     blocks, written, skipped = [], [], []
     for start in range(0, len(paths), batch_size):
-        positions = [start + j for j, p in enumerate(paths[start : start + batch_size])]
-        for i in positions:
+        positions = []
+        for i in range(start, min(start + batch_size, len(paths))):
             if paths[i] is None:
                 skipped.append({"id": ids[i], "path": None, "reason": MISSING_REASON})
-        positions = [i for i in positions if paths[i] is not None]
+            else:
+                positions.append(i)
         if not positions:
             continue
         batch = [paths[i] for i in positions]

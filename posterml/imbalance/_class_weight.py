@@ -38,6 +38,7 @@ from sklearn.utils.validation import (
 
 from posterml._targets import encode_label_targets, format_prediction, format_proba
 from posterml.metrics._multilabel import _check_indicator as _check_binary_indicator
+from posterml.metrics._scorers import _positive_column
 
 __all__ = [
     "PerGenreWeightedClassifier",
@@ -324,14 +325,6 @@ def _estimator_has(attr):
     return check
 
 
-def _column(proba, estimator):
-    """P(positive) from a fitted binary estimator's ``predict_proba``."""
-    classes = list(getattr(estimator, "classes_", [0, 1]))
-    if 1 not in classes:
-        return np.zeros(proba.shape[0])
-    return proba[:, classes.index(1)]
-
-
 class PerGenreWeightedClassifier(
     MultiOutputMixin, ClassifierMixin, MetaEstimatorMixin, BaseEstimator
 ):
@@ -579,7 +572,10 @@ class PerGenreWeightedClassifier(
 
     def _stack(self, method, X):
         if method == "predict_proba":
-            cols = [_column(e.predict_proba(X), e) for e in self.estimators_]
+            cols = [
+                _positive_column(e.predict_proba(X), getattr(e, "classes_", [0, 1]))
+                for e in self.estimators_
+            ]
         else:
             cols = [np.ravel(getattr(e, method)(X)) for e in self.estimators_]
         return np.column_stack(cols)

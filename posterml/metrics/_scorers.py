@@ -41,15 +41,16 @@ def _positive_proba(proba, estimator):
         return proba
     if len(classes) != len(proba):
         return proba
-    columns = []
-    for label_proba, label_classes in zip(proba, classes):
-        label_proba = np.asarray(label_proba, dtype=float)
-        positive = np.flatnonzero(np.asarray(label_classes) == 1)
-        if positive.size:
-            columns.append(label_proba[:, positive[0]])
-        else:
-            columns.append(np.zeros(label_proba.shape[0]))
-    return np.column_stack(columns)
+    return np.column_stack([_positive_column(p, c) for p, c in zip(proba, classes)])
+
+
+def _positive_column(label_proba, label_classes):
+    """P(label = 1) from one label's ``predict_proba`` and ``classes_``; 0 if 1 was never seen."""
+    label_proba = np.asarray(label_proba, dtype=float)
+    positive = np.flatnonzero(np.asarray(label_classes) == 1)
+    if positive.size:
+        return label_proba[:, positive[0]]
+    return np.zeros(label_proba.shape[0])
 
 
 class _MultilabelProbaScorer(_SklearnScorer):

@@ -75,3 +75,11 @@ def _dense_indicator(Y, name):
     from posterml.metrics._multilabel import _check_indicator
 
     return _check_indicator(Y, name).astype(np.int64)
+
+
+def _dense_pair(Y_true, Y_pred):
+    """``Y_true`` and ``Y_pred`` as dense 0/1 int arrays of the same shape (posterml.metrics)."""
+    from posterml.metrics._multilabel import _check_pair
+
+    T, P = _check_pair(Y_true, Y_pred)
+    return T.astype(np.int64), P.astype(np.int64)

@@ -5,6 +5,7 @@ import numpy as np
 from posterml.plotting._base import (
     _check_axes,
     _dense_indicator,
+    _dense_pair,
     _genre_names,
     _import_pyplot,
     _style,
@@ -20,10 +21,17 @@ def _join(words):
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
 
-def _predict(estimator, X, caller):
+def _from_estimator(cls, estimator, X, Y, genres, kwargs):
+    """``cls.from_predictions`` of ``Y`` and ``estimator.predict(X)``, genres named as
+    :meth:`from_estimator` documents."""
+    caller = f"{cls.__name__}.from_estimator"
+    _import_pyplot(caller)
     if not hasattr(estimator, "predict"):
         raise TypeError(f"{caller} needs a fitted estimator with predict; got {estimator!r}")
-    return estimator.predict(X)
+    Y_pred = estimator.predict(X)
+    n_labels = _dense_indicator(Y, "Y").shape[1]
+    names = _genre_names(genres, Y, n_labels, estimator)
+    return cls.from_predictions(Y, Y_pred, names, **kwargs)
 
 
 def _format_number(value):
@@ -111,12 +119,7 @@ class PerGenreDisplay:
         _import_pyplot(f"{cls.__name__}.from_predictions")
         from posterml.metrics import per_genre_report
 
-        T = _dense_indicator(Y_true, "Y_true")
-        P = _dense_indicator(Y_pred, "Y_pred")
-        if T.shape != P.shape:
-            raise ValueError(
-                f"Y_true and Y_pred must have the same shape; got {T.shape} and {P.shape}"
-            )
+        T, P = _dense_pair(Y_true, Y_pred)
         names = _genre_names(genres, Y_true, T.shape[1])
         report = per_genre_report(T, P, genres=names, sample_weight=sample_weight).loc[names]
         display = cls(
@@ -156,11 +159,7 @@ class PerGenreDisplay:
         -------
         display : PerGenreDisplay
         """
-        _import_pyplot(f"{cls.__name__}.from_estimator")
-        Y_pred = _predict(estimator, X, f"{cls.__name__}.from_estimator")
-        n_labels = _dense_indicator(Y, "Y").shape[1]
-        names = _genre_names(genres, Y, n_labels, estimator)
-        return cls.from_predictions(Y, Y_pred, names, **kwargs)
+        return _from_estimator(cls, estimator, X, Y, genres, kwargs)
 
     def plot(
         self,
@@ -366,12 +365,7 @@ class GenreCooccurrenceDisplay:
         _import_pyplot(f"{cls.__name__}.from_predictions")
         if normalize not in (None, "true", "all"):
             raise ValueError(f"normalize must be None, 'true' or 'all'; got {normalize!r}")
-        T = _dense_indicator(Y_true, "Y_true")
-        P = _dense_indicator(Y_pred, "Y_pred")
-        if T.shape != P.shape:
-            raise ValueError(
-                f"Y_true and Y_pred must have the same shape; got {T.shape} and {P.shape}"
-            )
+        T, P = _dense_pair(Y_true, Y_pred)
         names = _genre_names(genres, Y_true, T.shape[1])
         display = cls(
             _cooccurrence(T, normalize),
@@ -411,11 +405,7 @@ class GenreCooccurrenceDisplay:
         -------
         display : GenreCooccurrenceDisplay
         """
-        _import_pyplot(f"{cls.__name__}.from_estimator")
-        Y_pred = _predict(estimator, X, f"{cls.__name__}.from_estimator")
-        n_labels = _dense_indicator(Y, "Y").shape[1]
-        names = _genre_names(genres, Y, n_labels, estimator)
-        return cls.from_predictions(Y, Y_pred, names, **kwargs)
+        return _from_estimator(cls, estimator, X, Y, genres, kwargs)
 
     def plot(
         self,
