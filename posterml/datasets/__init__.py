@@ -4,6 +4,11 @@ and seeded synthetic posters for tests and demos.
 Every movie loader returns a :class:`sklearn.utils.Bunch` with ``frame`` (one row per
 movie), ``Y`` (uint8 genre indicator matrix), ``genres`` (column names of ``Y``),
 ``report`` (every dropped or changed row, with the reason), ``root`` and ``DESCR``.
+
+Faulty files never end in a parser traceback: malformed rows, wrong encodings, NUL bytes,
+missing or repeated columns, odd genre spellings, duplicate ids and empty label sets give an
+error naming the file, line, column or value, or a ``report`` row (see the Notes of
+:func:`load_av_posters`); ``on_error="raise"`` turns an unreadable row into an error.
 """
 
 from .._config import get_data_root
@@ -45,7 +50,8 @@ def load_dataset(root=None, *, synthetic=False, n_synthetic=400, random_state=0,
         Seed of the synthetic posters (the real data is not sampled).
     **kwargs
         Passed to :func:`load_av_posters` when the real data is used (e.g.
-        ``min_support``); ignored, with a log message, for the synthetic fallback.
+        ``min_support``, ``on_error``); ignored, with a log message, for the synthetic
+        fallback.
 
     Returns
     -------

@@ -8,24 +8,28 @@ import pandas as pd
 
 from .._config import DATA_ENV, _default_data_candidates, get_data_root
 from ._common import (
+    NA_GENRE,
     OMDB_FIELDS,
     Report,
+    add_problems,
+    check_on_error,
     clean_movies,
     dedupe_ids,
+    genre_column_index,
     genre_lists,
-    indicator_matrix,
     logger,
     make_bunch,
+    match_genres,
+    onehot_labels,
     parse_genre_literal,
-    read_csv_text,
-    require_columns,
+    read_table,
+    safe_join,
     safe_join_many,
     split_genres,
     standard_frame,
 )
 from ._tmdb import load_tmdb_keywords
 
-NA_GENRE = "N/A"
 _ON_MISSING = ("report", "keep", "raise")
 _POSTER_NAME = re.compile(r"(tt\d+)\.jpg")
 
@@ -53,12 +57,14 @@ def resolve_data_root(root):
     return found
 
 
-def _read_omdb(path, report):
+def _read_omdb(path, report, on_error):
     """OMDb records indexed by imdbID (first kept), with their line numbers."""
     # OMDb writes missing values as "N/A"; an empty cell (Box_office) means the same.
-    omdb = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=["N/A", ""])
-    require_columns(omdb, ["imdbID"], path)
-    omdb["_line"] = np.arange(len(omdb)) + 2
+    omdb, lines, problems, _ = read_table(
+        path, required=["imdbID"], id_column="imdbID", na_values=["N/A", ""], on_error=on_error
+    )
+    add_problems(report, path.name, problems)
+    omdb["_line"] = lines
     omdb["imdbID"] = omdb["imdbID"].str.strip()
     duplicated = omdb["imdbID"].duplicated(keep="first")
     report.add(
@@ -70,21 +76,18 @@ def _read_omdb(path, report):
     return omdb.loc[~duplicated].set_index("imdbID")
 
 
-def _read_train(path, report):
+def _read_train(path, report, on_error):
     """train.csv → ids, line numbers, genre names (with N/A) and the one-hot matrix."""
-    train = read_csv_text(path)
-    require_columns(train, ["Id", "Genre"], path)
+    train, lines, problems, _ = read_table(
+        path, required=["Id", "Genre"], id_column="Id", on_error=on_error
+    )
+    add_problems(report, path.name, problems)
     genre_columns = [c for c in train.columns if c not in ("Id", "Genre")]
     if not genre_columns:
         raise ValueError(f"{str(path)!r} has no one-hot genre columns after 'Id' and 'Genre'")
-    lines = np.arange(len(train)) + 2
     ids = train["Id"].str.strip()
     missing_id = ids.eq("").to_numpy()
     report.add(path.name, lines[missing_id], None, "missing Id")
-
-    cells = train[genre_columns].apply(lambda c: c.str.strip())
-    valid = cells.isin(["0", "1"]).to_numpy()
-    onehot = (cells == "1").to_numpy().astype(np.uint8)
 
     # The Genre list duplicates the one-hot columns; parse each distinct string once.
     parsed = {}
@@ -94,42 +97,23 @@ def _read_train(path, report):
         except ValueError as exc:
             parsed[text] = (None, str(exc))
     listed = [parsed[text] for text in train["Genre"]]
-    Y = onehot.copy()
-    for i in np.flatnonzero(~missing_id):
-        names, error = listed[i]
-        bad_cells = ~valid[i]
-        if bad_cells.any():
-            column = genre_columns[int(np.flatnonzero(bad_cells)[0])]
-            value = cells.iloc[i][column]
-            if names is not None:
-                Y[i] = indicator_matrix([names], genre_columns)[0]
-                how = "labels taken from the Genre list"
-            else:
-                how = "read as 0"
-            report.add(
-                path.name,
-                [lines[i]],
-                [ids.iloc[i]],
-                f"invalid one-hot value {value!r} in column {column!r}; {how}",
-            )
-            continue
-        if error is not None:
-            report.add(path.name, [lines[i]], [ids.iloc[i]], f"{error}; one-hot columns kept")
-            continue
-        from_onehot = [g for g, v in zip(genre_columns, onehot[i]) if v]
-        if sorted(set(names)) != sorted(from_onehot):
-            report.add(
-                path.name,
-                [lines[i]],
-                [ids.iloc[i]],
-                f"Genre list {names} disagrees with one-hot columns {from_onehot}; "
-                "one-hot columns kept",
-            )
+    Y = onehot_labels(
+        train[genre_columns],
+        genre_columns,
+        listed,
+        [f"Genre list {names}" for names, _ in listed],
+        np.flatnonzero(~missing_id),
+        report,
+        path.name,
+        ids.to_numpy(dtype=object),
+        lines,
+        path,
+    )
     keep = ~missing_id
     return ids[keep].to_numpy(dtype=object), lines[keep], genre_columns, Y[keep]
 
 
-def _join_keywords(root, imdb_ids, report):
+def _join_keywords(root, imdb_ids, report, on_error):
     """tmdb ids (Int64) and keyword lists (None without a record) for ``imdb_ids``."""
     links_path = root / "movielens" / "links.csv"
     keywords_path = root / "movielens" / "keywords.csv"
@@ -139,13 +123,18 @@ def _join_keywords(root, imdb_ids, report):
                 f"keywords join needs {str(path)!r}, which does not exist "
                 "(pass join_keywords=False to load without keywords)"
             )
-    links = read_csv_text(links_path)
-    require_columns(links, ["imdbId", "tmdbId"], links_path)
+    links, lines, problems, _ = read_table(
+        links_path, required=["imdbId", "tmdbId"], id_column="imdbId", on_error=on_error
+    )
+    add_problems(report, links_path.name, problems)
     # imdbId is an integer without 'tt' (e.g. 114709 or 0114709); IMDb pads it to 7 digits.
-    number = links["imdbId"].str.strip().str.replace(r"\.0+$", "", regex=True)
+    # A 'tt' prefix (an export that kept IMDb's form) is accepted as well.
+    number = (
+        links["imdbId"].str.strip().str.removeprefix("tt").str.replace(r"\.0+$", "", regex=True)
+    )
     links["imdb_id"] = "tt" + number.str.zfill(7)
-    links["_line"] = np.arange(len(links)) + 2
-    links = links[number.str.fullmatch(r"\d+")]
+    links["_line"] = lines
+    links = links[number.str.fullmatch(r"\d+").fillna(False).astype(bool)]
     links = links[links["imdb_id"].isin(set(imdb_ids))]
     duplicated = links["imdb_id"].duplicated(keep="first")
     report.add(
@@ -155,13 +144,20 @@ def _join_keywords(root, imdb_ids, report):
         "duplicate imdbId in links (first kept)",
     )
     links = links.loc[~duplicated].set_index("imdb_id")
-    tmdb = pd.to_numeric(links["tmdbId"].str.strip().replace("", np.nan), errors="coerce").astype(
-        "Float64"
+    tmdb_text = links["tmdbId"].str.strip()
+    tmdb = pd.to_numeric(tmdb_text.replace("", np.nan), errors="coerce").astype("Float64")
+    tmdb = tmdb.where((tmdb == tmdb.round()) & (tmdb >= 0)).astype("Int64")
+    # An AV movie whose link names no usable TMDb id loses its keywords: say so.
+    invalid = (tmdb_text != "") & tmdb.isna()
+    report.add(
+        links_path.name,
+        links.loc[invalid, "_line"],
+        links.index[invalid],
+        [f"invalid tmdbId {v!r}; no keywords" for v in tmdb_text[invalid]],
     )
-    tmdb = tmdb.where(tmdb == tmdb.round()).astype("Int64")
     tmdb_ids = tmdb.reindex(pd.Index(imdb_ids)).astype("Int64")
 
-    keywords = load_tmdb_keywords(keywords_path, ids=tmdb.dropna().unique())
+    keywords = load_tmdb_keywords(keywords_path, ids=tmdb.dropna().unique(), on_error=on_error)
     kw_report = keywords.attrs.pop("report")
     if len(kw_report):
         # Name the AV movies a bad keyword record belongs to.
@@ -184,6 +180,19 @@ def _join_keywords(root, imdb_ids, report):
     return tmdb_ids.to_numpy(), keyword_lists
 
 
+def _check_poster_names(image_dir, ids, lines, path):
+    """Raise, naming the line, for an Id that cannot be a file name under ``image_dir``."""
+    try:
+        safe_join_many(image_dir, [f"{i}.jpg" for i in ids])
+    except ValueError:
+        for imdb_id, line in zip(ids, lines):
+            try:
+                safe_join(image_dir, f"{imdb_id}.jpg")
+            except ValueError as exc:
+                raise ValueError(f"{str(path)!r} line {line}: Id {imdb_id!r}: {exc}") from None
+        raise
+
+
 def load_av_posters(
     root=None,
     *,
@@ -193,6 +202,7 @@ def load_av_posters(
     join_keywords=True,
     dedupe_title=False,
     on_missing="report",
+    on_error="skip",
 ):
     """Load the Analytics Vidhya movie-poster set with its metadata.
 
@@ -218,6 +228,10 @@ def load_av_posters(
     on_missing : {"report", "keep", "raise"}, default="report"
         A movie whose poster file is missing is dropped and reported, kept (its
         ``poster_path`` then points to no file), or raises FileNotFoundError.
+    on_error : {"skip", "raise"}, default="skip"
+        A CSV row that cannot be read (too many or too few fields, an unbalanced quote,
+        malformed quoting, a truncated last line) in any of the files is left out and
+        reported, or raises a ValueError naming the file and line. See Notes.
 
     Returns
     -------
@@ -238,8 +252,37 @@ def load_av_posters(
         If no data folder is found (the message lists where it looked) or a needed file
         is absent.
     ValueError
-        If a file misses a required column, a poster id escapes the image folder, or a
-        parameter is invalid.
+        If a file is empty, misses a required column (the message suggests a near name),
+        repeats a column, has two genre columns that are one genre spelled differently, an
+        Id escapes the image folder (the message names the line), a parameter is invalid,
+        or ``on_error="raise"`` meets an unreadable row.
+
+    Notes
+    -----
+    How faulty input is handled; every dropped or changed row is in ``report`` with its
+    file and line:
+
+    - **Encodings**: UTF-8 with or without a byte-order mark, UTF-16/32 with one (or
+      UTF-16 without, recognised by its NUL bytes). A line that is not valid UTF-8 is read
+      as cp1252 and reported; a file with no valid UTF-8 line is read as latin-1/cp1252,
+      with one report row. A NUL byte is removed and its line reported. CRLF, CR and LF
+      line ends are all read; blank lines are ignored.
+    - **Rows that cannot be read** (``on_error``): left out, reason ``"<n> fields where
+      the header has <m>; row skipped"``, ``"unbalanced quote ...; row skipped"``. An
+      unbalanced quote costs only its own line: reading resumes on the next line.
+      Trailing empty cells (``a,b,c,``) are dropped silently.
+    - **Columns**: header names are stripped of spaces; a missing required column raises
+      a ValueError naming it and the near names.
+    - **Genre lists** are parsed with :func:`ast.literal_eval`, never evaluated; a
+      malformed or non-list literal is reported and the one-hot columns are kept. The
+      list's names match the columns ignoring case, spaces and hyphens, and ``"Science
+      Fiction"`` is ``"Sci-Fi"``; a name that is no column is reported by name.
+    - **Duplicate Ids**: the first row is kept. With identical labels the others are
+      reported as ``"duplicate id (identical labels)"``; with conflicting labels the kept
+      row gets the union of the labels and both sides are reported, naming each other's
+      lines.
+    - **Empty label sets** (all-zero one-hot row, ``"[]"``, an empty Genre, only
+      ``N/A``): the movie is dropped, reason ``"no genres"``.
 
     Examples
     --------
@@ -250,6 +293,7 @@ def load_av_posters(
     """
     if on_missing not in _ON_MISSING:
         raise ValueError(f"on_missing must be one of {_ON_MISSING}, got {on_missing!r}")
+    check_on_error(on_error)
     if min_support is not None and (
         isinstance(min_support, bool) or not isinstance(min_support, int | np.integer)
     ):
@@ -275,9 +319,9 @@ def load_av_posters(
         )
 
     report = Report()
-    ids, lines, columns, Y_all = _read_train(train_path, report)
+    ids, lines, columns, Y_all = _read_train(train_path, report, on_error)
     # Refuse an Id such as "../../x" before anything else, even one whose poster is missing.
-    safe_join_many(image_dir, [f"{i}.jpg" for i in ids])
+    _check_poster_names(image_dir, ids, lines, train_path)
     all_ids = ids
     keep, Y_all, dup_report = dedupe_ids(ids, Y_all, lines, train_path.name)
     report.extend(dup_report.to_frame())
@@ -308,7 +352,7 @@ def load_av_posters(
         with os.scandir(image_dir) as entries:
             posters = {e.name for e in entries if e.is_file()}
 
-    omdb = _read_omdb(omdb_path, report) if (join_omdb or include_unlabelled) else None
+    omdb = _read_omdb(omdb_path, report, on_error) if (join_omdb or include_unlabelled) else None
 
     if include_unlabelled:
         # Every train.csv id counts as labelled, also one dropped above (e.g. N/A only).
@@ -333,7 +377,11 @@ def load_av_posters(
         omdb_genres = (
             records["Genre"] if "Genre" in records else pd.Series(np.nan, index=records.index)
         ).to_numpy(dtype=object)
-        extra_Y = indicator_matrix([split_genres(g, ",") for g in omdb_genres], genres)
+        # OMDb's names match the columns as the Genre lists do ('Science Fiction' is Sci-Fi).
+        index = genre_column_index(genres, train_path)
+        extra_Y = np.zeros((len(omdb_genres), len(genres)), dtype=np.uint8)
+        for i, text in enumerate(omdb_genres):
+            extra_Y[i, match_genres(split_genres(text, ","), index)[0]] = 1
         no_genre = extra_Y.sum(axis=1) == 0
         report.add(
             omdb_path.name,
@@ -408,7 +456,9 @@ def load_av_posters(
             year = records["Released"].str.extract(r"(\d{4})\s*$", expand=False)
             columns_data["year"] = pd.to_numeric(year, errors="coerce").to_numpy(dtype=float)
     if join_keywords:
-        columns_data["tmdb_id"], columns_data["keywords"] = _join_keywords(root, ids, report)
+        columns_data["tmdb_id"], columns_data["keywords"] = _join_keywords(
+            root, ids, report, on_error
+        )
     frame = standard_frame(len(ids), **columns_data)
 
     frame, Y, clean_report = clean_movies(

@@ -1,6 +1,10 @@
 """Helpers shared by the dataset loaders: safe paths, genre parsing, reports, cleaning."""
 
 import ast
+import codecs
+import csv
+import difflib
+import io
 import logging
 import os
 import re
@@ -47,6 +51,96 @@ FRAME_COLUMNS = [
     "tmdb_id",
     "keywords",
 ]
+
+# ---------------------------------------------------------------------- genre names
+IMDB_GENRES = (
+    "Action",
+    "Adult",
+    "Adventure",
+    "Animation",
+    "Biography",
+    "Comedy",
+    "Crime",
+    "Documentary",
+    "Drama",
+    "Family",
+    "Fantasy",
+    "Film-Noir",
+    "Game-Show",
+    "History",
+    "Horror",
+    "Music",
+    "Musical",
+    "Mystery",
+    "News",
+    "Reality-TV",
+    "Romance",
+    "Sci-Fi",
+    "Short",
+    "Sport",
+    "Talk-Show",
+    "Thriller",
+    "War",
+    "Western",
+)
+# Other spellings of IMDb genres met in the poster data sets (TMDb writes "Science Fiction").
+GENRE_ALIASES = {"Science Fiction": "Sci-Fi"}
+# The AV data's pseudo-genre of a movie without genre.
+NA_GENRE = "N/A"
+
+
+def genre_key(name):
+    """The key genre names are compared by: case, spaces, hyphens and underscores ignored."""
+    return re.sub(r"[\s_\-]+", "", name).casefold()
+
+
+_CANONICAL = {
+    **{genre_key(genre): genre for genre in IMDB_GENRES},
+    **{genre_key(alias): genre for alias, genre in GENRE_ALIASES.items()},
+    genre_key(NA_GENRE): NA_GENRE,
+}
+
+
+def canonical_genre(name):
+    """IMDb's spelling of a genre name (``"sci fi"``, ``"Science Fiction"`` -> ``"Sci-Fi"``).
+
+    A name that is not an IMDb genre (nor an alias of one) is returned stripped.
+    """
+    return _CANONICAL.get(genre_key(name), name.strip())
+
+
+def genre_column_index(columns, path):
+    """``{key of the canonical name: column position}`` of one-hot genre columns.
+
+    Raises
+    ------
+    ValueError
+        If two columns are the same genre spelled differently (``Sci-Fi`` and ``SciFi``);
+        the message names both and the file.
+    """
+    index = {}
+    for j, column in enumerate(columns):
+        key = genre_key(canonical_genre(column))
+        if key in index:
+            raise ValueError(
+                f"{os.fspath(path)!r}: the genre columns {columns[index[key]]!r} and "
+                f"{column!r} are the same genre spelled differently; merge them into one column"
+            )
+        index[key] = j
+    return index
+
+
+def match_genres(names, index):
+    """Positions of ``names`` in a :func:`genre_column_index`, and the names it lacks."""
+    positions, unknown = [], []
+    for name in names:
+        j = index.get(genre_key(canonical_genre(name)))
+        if j is None:
+            unknown.append(name)
+        else:
+            positions.append(j)
+    return positions, unknown
+
 
 _TITLE_YEAR = re.compile(r"^\s*(?P<title>.*?)\s*\((?P<year>\d{4})(?:\s*[-\u2013]\s*\d{0,4})?\)\s*$")
 
@@ -160,6 +254,72 @@ def parse_genre_literal(value):
     return [g.strip() for g in parsed if g.strip()]
 
 
+def onehot_labels(cells, columns, listed, described, rows, report, source, ids, lines, path):
+    """The one-hot genre matrix of a file, checked row by row against its genre lists.
+
+    Parameters
+    ----------
+    cells : DataFrame of str
+        The one-hot columns (``"0"``/``"1"``, spaces ignored).
+    columns : list of str
+        Their names.
+    listed : list of (names or None, error or None)
+        Each row's parsed genre list, or why it could not be parsed.
+    described : list of str
+        How a report names each row's list (``"Genre list ['Comedy']"``).
+    rows : sequence of int
+        Positions of the rows to check (others are left as read).
+
+    Returns
+    -------
+    ndarray of uint8
+        An invalid cell (not 0 or 1) takes the row's labels from its list (read as 0
+        without one); otherwise the one-hot cells win. Every invalid cell, unparseable
+        list, list naming a genre no column has, and disagreement is reported.
+    """
+    index = genre_column_index(columns, path)
+    cells = cells.apply(lambda c: c.str.strip())
+    valid = cells.isin(["0", "1"]).to_numpy()
+    onehot = (cells == "1").to_numpy().astype(np.uint8)
+    Y = onehot.copy()
+
+    def note(i, reason):
+        report.add(source, [lines[i]], [ids[i]], reason)
+
+    for i in rows:
+        names, error = listed[i]
+        # Names match the columns by canonical spelling: 'Science Fiction' is column 'Sci-Fi'.
+        positions, unknown = match_genres(names or [], index)
+        bad_cells = np.flatnonzero(~valid[i])
+        if bad_cells.size:
+            column = columns[int(bad_cells[0])]
+            value = cells.iloc[i][column]
+            if names is not None:
+                Y[i] = 0
+                Y[i, positions] = 1
+                how = "labels taken from the Genre list"
+                if unknown:
+                    how += f" ({unknown} ignored: no such genre column)"
+            else:
+                how = "read as 0"
+            note(i, f"invalid one-hot value {value!r} in column {column!r}; {how}")
+        elif error is not None:
+            note(i, f"{error}; one-hot columns kept")
+        elif unknown:
+            note(
+                i,
+                f"{described[i]} names {unknown}, which is no genre column; one-hot columns kept",
+            )
+        elif set(positions) != set(np.flatnonzero(onehot[i]).tolist()):
+            from_onehot = [g for g, v in zip(columns, onehot[i]) if v]
+            note(
+                i,
+                f"{described[i]} disagrees with one-hot columns {from_onehot}; "
+                "one-hot columns kept",
+            )
+    return Y
+
+
 def split_genres(value, sep):
     """Split ``"Action|Comedy"`` (or ``"Action, Comedy"``) into stripped names; NaN gives []."""
     if not isinstance(value, str):
@@ -242,6 +402,13 @@ class Report:
         for column in ("source", "imdb_id", "reason"):
             frame[column] = frame[column].astype(object)
         return frame
+
+
+def add_problems(report, source, problems):
+    """Add :func:`read_table`'s ``(line, id, reason)`` problems to a :class:`Report`."""
+    if problems:
+        lines, ids, reasons = zip(*problems)
+        report.add(source, list(lines), list(ids), list(reasons))
 
 
 def _broadcast(value, n):
@@ -444,16 +611,346 @@ def make_bunch(frame, Y, genres, report, root, descr, **extra):
     )
 
 
-def read_csv_text(path, **kwargs):
-    """Read a CSV with every column as text, keeping literal strings such as "NA" intact."""
-    return pd.read_csv(path, dtype=str, keep_default_na=False, **kwargs)
+ON_ERROR = ("skip", "raise")
+
+
+def check_on_error(on_error):
+    if on_error not in ON_ERROR:
+        raise ValueError(f"on_error must be one of {ON_ERROR}, got {on_error!r}")
+
+
+# ---------------------------------------------------------------------- reading CSV text
+# Checked longest first: the UTF-32-LE mark starts with the UTF-16-LE one.
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+_LINE_END = re.compile(rb"\r\n|\r|\n")
+_N_LINES_NAMED = 5
+
+
+def _byte_lines(data):
+    """Physical lines of ``data`` with their endings, split as ``io.StringIO(newline="")``."""
+    lines, start = [], 0
+    for match in _LINE_END.finditer(data):
+        lines.append(data[start : match.end()])
+        start = match.end()
+    if start < len(data):
+        lines.append(data[start:])
+    return lines
+
+
+def _single_byte_codec(data):
+    """``"latin-1"`` for text without bytes 0x80-0x9F (both codecs agree), else cp1252."""
+    if not re.search(rb"[\x80-\x9f]", data):
+        return "latin-1"
+    try:
+        data.decode("cp1252")
+    except UnicodeDecodeError:  # one of the five bytes cp1252 leaves undefined
+        return "latin-1"
+    return "cp1252"
+
+
+def _sniff_utf16(data):
+    """UTF-16 without a byte-order mark: ASCII text with every other byte NUL."""
+    head = data[:4096]
+    if len(head) < 4 or b"\x00" not in head:
+        return None
+    even, odd = head[0::2], head[1::2]
+    if odd.count(0) >= 0.9 * len(odd) and even.count(0) <= 0.1 * len(even):
+        return "utf-16-le"
+    if even.count(0) >= 0.9 * len(even) and odd.count(0) <= 0.1 * len(odd):
+        return "utf-16-be"
+    return None
+
+
+def _decode_error(path, data, exc, encoding, hint):
+    line = data[: exc.start].decode(encoding, errors="replace").count("\n") + 1
+    return ValueError(
+        f"{path!r} is not valid {encoding}: line {line} holds the byte(s) "
+        f"{data[exc.start : exc.end]!r} ({exc.reason}); {hint}"
+    )
+
+
+def decode_text(data, path, encoding=None):
+    """Decode a data file's bytes; never a UnicodeDecodeError from deep inside a reader.
+
+    Without ``encoding``: a byte-order mark picks UTF-8, UTF-16 or UTF-32; UTF-16 without
+    a mark is recognised by its NUL bytes; else UTF-8. A file that is not valid UTF-8 is
+    read line by line: valid lines as UTF-8, the others as cp1252 (latin-1 where cp1252
+    leaves a byte undefined), each such line noted. A file without any valid non-ASCII
+    UTF-8 line is single-byte text throughout, and is read as a whole as latin-1 (cp1252
+    when it has bytes 0x80-0x9F), with one note naming its first such lines.
+
+    Returns
+    -------
+    text : str
+    encoding : str
+        The codec used (``"utf-8"`` for a UTF-8 file with a few lines read otherwise).
+    notes : list of (line or None, reason)
+    """
+    if encoding is not None:
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            raise ValueError(f"unknown encoding {encoding!r} for {path!r}") from None
+        try:
+            return data.decode(encoding), encoding, []
+        except UnicodeDecodeError as exc:
+            hint = f"it was read with encoding={encoding!r}; pass the file's own encoding"
+            raise _decode_error(path, data, exc, encoding, hint) from None
+    for bom, codec in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data.decode(codec), codec, []
+            except UnicodeDecodeError as exc:
+                hint = "its byte-order mark says so, but the text is damaged"
+                raise _decode_error(path, data, exc, codec, hint) from None
+    utf16 = _sniff_utf16(data)
+    if utf16 is not None:
+        try:
+            text = data.decode(utf16)
+        except UnicodeDecodeError as exc:
+            hint = "it looks like UTF-16 without a byte-order mark (NUL bytes), but is damaged"
+            raise _decode_error(path, data, exc, utf16, hint) from None
+        logger.info("%s has no byte-order mark but is %s text; read as such", path, utf16)
+        return text, utf16, []
+    try:
+        return data.decode("utf-8"), "utf-8", []
+    except UnicodeDecodeError:
+        pass
+    lines = _byte_lines(data)
+    decoded, bad, any_utf8 = [], [], False
+    for number, line in enumerate(lines, 1):
+        try:
+            decoded.append(line.decode("utf-8"))
+            any_utf8 = any_utf8 or not line.isascii()
+        except UnicodeDecodeError as exc:
+            decoded.append(None)
+            bad.append((number, exc))
+    if not any_utf8:
+        codec = _single_byte_codec(data)
+        shown = ", ".join(str(number) for number, _ in bad[:_N_LINES_NAMED])
+        more = f" and {len(bad) - _N_LINES_NAMED} more" if len(bad) > _N_LINES_NAMED else ""
+        first = bad[0][1]
+        note = (
+            f"not UTF-8 (line(s) {shown}{more} hold bytes such as "
+            f"{first.object[first.start : first.start + 1]!r}); the whole file read as {codec}"
+        )
+        return data.decode(codec), codec, [(None, note)]
+    notes = []
+    for number, exc in bad:
+        line = lines[number - 1]
+        codec = _single_byte_codec(line)
+        decoded[number - 1] = line.decode(codec)
+        notes.append(
+            (
+                number,
+                f"not valid UTF-8 (byte {exc.object[exc.start : exc.start + 1]!r} at "
+                f"position {exc.start + 1} of the line); line read as {codec}",
+            )
+        )
+    return "".join(decoded), "utf-8", notes
+
+
+class _Lines:
+    """An iterator over physical lines that the reader can be sent back on."""
+
+    def __init__(self, lines, pos):
+        self.lines = lines
+        self.pos = pos
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        if self.pos >= len(self.lines):
+            raise StopIteration
+        self.pos += 1
+        return self.lines[self.pos - 1]
+
+
+def _header(physical, path):
+    first = next((i for i, line in enumerate(physical) if line.strip()), None)
+    if first is None:
+        raise ValueError(f"{path!r} is empty: it has no header line")
+    try:
+        names = next(csv.reader([physical[first]], strict=True))
+    except csv.Error as exc:
+        raise ValueError(
+            f"{path!r} line {first + 1}: the header is malformed CSV ({exc})"
+        ) from None
+    # A header cell's surrounding spaces are never part of the name; pandas' name for none.
+    names = [name.strip() or f"Unnamed: {j}" for j, name in enumerate(names)]
+    seen = {}
+    for j, name in enumerate(names):
+        if name in seen:
+            raise ValueError(
+                f"{path!r}: column {name!r} appears twice in the header (columns "
+                f"{seen[name] + 1} and {j + 1}); rename or remove one"
+            )
+        seen[name] = j
+    return first, names
+
+
+def read_table(
+    path, *, required=(), id_column=None, na_values=None, on_error="skip", encoding=None
+):
+    """Read a CSV file as text, with every malformed row named instead of a parser traceback.
+
+    Every cell is a str (literal text such as ``"NA"`` is kept), except those equal to one
+    of ``na_values``, which are NaN. The formats read here have no field spanning lines,
+    so a quoted field running on over a line end is an unbalanced quote.
+
+    Parameters
+    ----------
+    path : str or Path
+    required : sequence of str
+        Columns that must be present (see :func:`require_columns`).
+    id_column : str, optional
+        Column whose value names a skipped row in the problems.
+    na_values : sequence of str, optional
+    on_error : {"skip", "raise"}
+        A row that cannot be read (too many or too few fields, an unbalanced quote,
+        malformed CSV quoting) is left out and listed in ``problems``, or raises a
+        ValueError naming the file and line.
+    encoding : str, optional
+        See :func:`decode_text`.
+
+    Returns
+    -------
+    frame : pandas.DataFrame
+        One row per record, the header's columns (names stripped of spaces).
+    lines : ndarray of int64
+        The line of the file each row starts on (header = 1 when it is the first line).
+    problems : list of (line or None, id text or None, reason)
+        Rows skipped, NUL bytes removed, lines decoded with a fallback encoding.
+    encoding : str
+        The encoding used.
+
+    Raises
+    ------
+    ValueError
+        The file is empty, its header repeats a name or misses a required column, it is
+        not valid text in the given encoding, or ``on_error="raise"`` meets a bad row.
+    """
+    check_on_error(on_error)
+    path_text = os.fspath(path)
+    text, used, notes = decode_text(Path(path).read_bytes(), path_text, encoding)
+    problems = [(None, None, reason) for line, reason in notes if line is None]
+    # Notes on a line (read in a fallback encoding, NUL bytes removed) name its row's id.
+    line_notes = {}
+    for line, reason in notes:
+        if line is not None:
+            line_notes.setdefault(line - 1, []).append(reason)
+    physical = io.StringIO(text, newline="").readlines()
+    for i, line in enumerate(physical):
+        if "\x00" in line:
+            line_notes.setdefault(i, []).append(f"{line.count(chr(0))} NUL byte(s) removed")
+            physical[i] = line.replace("\x00", "")
+    first, header = _header(physical, path_text)
+    require_columns(header, required, path_text)
+    n_fields = len(header)
+    id_at = header.index(id_column) if id_column in header else None
+
+    def id_of(record):
+        if id_at is None or id_at >= len(record):
+            return None
+        return record[id_at].strip() or None
+
+    def id_of_line(i):
+        # A row the reader could not split: its id is still readable if it comes first.
+        cells = physical[i].split(",")
+        if id_at is None or id_at >= len(cells) or '"' in "".join(cells[: id_at + 1]):
+            return []
+        return cells[: id_at + 1]
+
+    def bad(line, record, reason):
+        if on_error == "raise":
+            raise ValueError(f"{path_text!r} line {line}: {reason}")
+        problems.append((line, id_of(record), f"{reason}; row skipped"))
+
+    for reason in line_notes.pop(first, []):
+        problems.append((first + 1, None, f"{reason} (the header)"))
+    lines_iter = _Lines(physical, first + 1)
+    reader = csv.reader(lines_iter, strict=True)
+    rows, starts = [], []
+    while lines_iter.pos < len(physical):
+        start = lines_iter.pos
+        try:
+            record = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            if "unexpected end of data" in str(exc):
+                reason = (
+                    f"unbalanced quote: the quoted field opened on line {start + 1} is never closed"
+                )
+            elif lines_iter.pos - start > 1:
+                reason = (
+                    f"unbalanced quote: the quoted field opened on line {start + 1} runs on "
+                    f"to line {lines_iter.pos}"
+                )
+            else:
+                reason = f"malformed CSV quoting ({exc})"
+            bad(start + 1, id_of_line(start), reason)
+            lines_iter.pos = start + 1
+            reader = csv.reader(lines_iter, strict=True)
+            continue
+        end = lines_iter.pos
+        if end - start > 1:
+            bad(
+                start + 1,
+                id_of_line(start),
+                f"unbalanced quote: the quoted field opened on line {start + 1} runs on "
+                f"to line {end}",
+            )
+            # Read on from the next line: only the line with the stray quote is lost.
+            lines_iter.pos = start + 1
+            reader = csv.reader(lines_iter, strict=True)
+            continue
+        if not record or (len(record) == 1 and not record[0].strip()):
+            continue  # a blank line
+        for reason in line_notes.pop(start, []):
+            problems.append((start + 1, id_of(record), reason))
+        if len(record) > n_fields and not any(cell.strip() for cell in record[n_fields:]):
+            record = record[:n_fields]  # trailing empty cells ("a,b,c,") lose nothing
+        if len(record) != n_fields:
+            truncated = end == len(physical) and not physical[-1].endswith(("\n", "\r"))
+            bad(
+                start + 1,
+                record,
+                f"{len(record)} fields where the header has {n_fields}"
+                + (" (truncated last line?)" if truncated and len(record) < n_fields else ""),
+            )
+            continue
+        rows.append(record)
+        starts.append(start + 1)
+    # Notes on lines whose row was skipped (or that were blank) name no id.
+    for i, reasons in line_notes.items():
+        problems.extend((i + 1, None, reason) for reason in reasons)
+    problems.sort(key=lambda problem: (problem[0] is not None, problem[0] or 0))
+    frame = pd.DataFrame(rows, columns=header, dtype=str)
+    if na_values:
+        frame = frame.mask(frame.isin(list(na_values)))
+    return frame, np.asarray(starts, dtype=np.int64), problems, used
 
 
 def require_columns(frame, columns, path):
-    """Raise a ValueError naming the first required column missing from ``frame``."""
+    """Raise a ValueError naming the first required column missing from ``frame``.
+
+    ``frame`` is a DataFrame or a list of column names. The message lists the columns
+    found and a close match (another case or spacing, or a near spelling).
+    """
+    found = list(frame.columns) if hasattr(frame, "columns") else list(frame)
     for column in columns:
-        if column not in frame.columns:
+        if column not in found:
+            same = [c for c in found if genre_key(str(c)) == genre_key(column)]
+            close = same or difflib.get_close_matches(column, [str(c) for c in found], n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
             raise ValueError(
-                f"{os.fspath(path)!r} has no column {column!r} "
-                f"(columns found: {list(frame.columns)})"
+                f"{os.fspath(path)!r} has no column {column!r} (columns found: {found}){hint}"
             )

@@ -6,15 +6,20 @@ from pathlib import Path
 import numpy as np
 
 from ._common import (
+    IMDB_GENRES,
     Report,
+    add_problems,
+    canonical_genre,
+    check_on_error,
     clean_movies,
     dedupe_ids,
+    genre_key,
     genre_lists,
     indicator_matrix,
     logger,
     make_bunch,
-    read_csv_text,
-    require_columns,
+    onehot_labels,
+    read_table,
     safe_join_many,
     split_genres,
     split_title_year,
@@ -25,6 +30,7 @@ _ON_MISSING = ("report", "keep", "raise")
 _REQUIRED = ("imdbId", "Title", "Genre", "Poster")
 # Columns of the Kaggle format that are not one-hot genre columns.
 _KNOWN = {"imdbId", "Imdb Link", "Title", "IMDB Score", "Genre", "Poster"}
+_IMDB_KEYS = {genre_key(g) for g in IMDB_GENRES}
 
 DESCR = """\
 Movies from a Kaggle "movie genre from its poster" CSV (MovieGenre.csv format): imdbId,
@@ -33,18 +39,43 @@ or in the one-hot variant a local file name), with poster files read from a loca
 """
 
 
-def _read_text(path, encoding):
-    """Read the CSV as text; the Kaggle file is latin-1 in the wild, so fall back to it."""
-    if encoding is not None:
-        return read_csv_text(path, encoding=encoding), encoding
-    try:
-        return read_csv_text(path, encoding="utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        # latin-1 maps every byte, so this read cannot fail on decoding.
-        return read_csv_text(path, encoding="latin-1"), "latin-1"
+def _respell(listed, ids, lines, source, report):
+    """One spelling per genre: IMDb's for its genres, else the first row's; rows reported."""
+    spelling = {}
+    out = []
+    for i, names in enumerate(listed):
+        mapped = []
+        for name in names:
+            canonical = canonical_genre(name)
+            mapped.append(spelling.setdefault(genre_key(canonical), canonical))
+        changed = [f"{n!r} read as {m!r}" for n, m in zip(names, mapped) if n != m]
+        if changed:
+            report.add(source, [lines[i]], [ids[i]], "genre " + ", ".join(changed))
+        out.append(list(dict.fromkeys(mapped)))
+    return out
 
 
-def load_movie_genre_csv(csv_path, poster_dir, *, on_missing="report", encoding=None):
+def _onehot_columns(raw, listed):
+    """Columns holding 0/1 cells: all of them, or (a genre's name) most, the rest reported."""
+    listed_keys = {genre_key(canonical_genre(n)) for names in listed for n in names}
+    columns = []
+    for column in raw.columns:
+        if column in _KNOWN:
+            continue
+        binary = raw[column].str.strip().isin(["0", "1"])
+        if binary.all():
+            columns.append(column)
+            continue
+        key = genre_key(canonical_genre(column))
+        # One bad cell must not turn a genre column into an ignored one.
+        if (key in _IMDB_KEYS or key in listed_keys) and binary.mean() >= 0.5:
+            columns.append(column)
+    return columns
+
+
+def load_movie_genre_csv(
+    csv_path, poster_dir, *, on_missing="report", encoding=None, on_error="skip"
+):
     """Load a Kaggle MovieGenre.csv-style file and its local poster folder.
 
     Two layouts are read. Variant A (the original): ``imdbId, Imdb Link, Title,
@@ -63,8 +94,14 @@ def load_movie_genre_csv(csv_path, poster_dir, *, on_missing="report", encoding=
         A movie whose poster file is missing is dropped and reported (reason
         ``"poster file missing: <path>"``), kept, or raises FileNotFoundError.
     encoding : str, optional
-        The file's encoding. Default: UTF-8, falling back to latin-1 when the file is not
-        valid UTF-8.
+        The file's encoding. Default: UTF-8 (a byte-order mark selects UTF-8, UTF-16 or
+        UTF-32), falling back to latin-1 (cp1252 where the file has bytes 0x80-0x9F) when
+        no line is valid non-ASCII UTF-8; in a UTF-8 file, a line that is not valid UTF-8
+        is read as cp1252 and reported. With an explicit encoding an undecodable byte
+        raises a ValueError naming the line.
+    on_error : {"skip", "raise"}, default="skip"
+        A row that cannot be read (too many or too few fields, an unbalanced quote) is
+        left out and reported, or raises a ValueError naming the line.
 
     Returns
     -------
@@ -82,8 +119,23 @@ def load_movie_genre_csv(csv_path, poster_dir, *, on_missing="report", encoding=
         If ``csv_path`` or ``poster_dir`` does not exist, or ``on_missing="raise"`` meets a
         missing poster.
     ValueError
-        If a required column is missing (the message names it and the file) or a poster
-        name escapes ``poster_dir``.
+        If the file is empty, a required column is missing (the message names it and the
+        file), a poster name escapes ``poster_dir``, two one-hot columns are one genre
+        spelled differently, or ``on_error="raise"`` meets an unreadable row.
+
+    Notes
+    -----
+    Genre names are compared ignoring case, spaces, hyphens and underscores, and
+    ``"Science Fiction"`` is ``"Sci-Fi"``. In variant A the genres are those of the file,
+    each with one spelling: IMDb's for an IMDb genre (``"sci fi"`` -> ``"Sci-Fi"``), else
+    that of its first row; a row whose spelling changed is reported. In variant B the
+    one-hot columns are the genres: a column named after a genre is one even with a few
+    invalid cells (each reported; that row's labels then come from ``Genre``), and a
+    ``Genre`` name that is no column is reported by name. Duplicate ids keep their first
+    row: identical labels are reported, conflicting ones are united into the first row and
+    both rows are reported. A movie without genre is dropped (reason ``"no genres"``).
+    The handling of encodings, NUL bytes and unreadable rows is that of
+    :func:`load_av_posters`.
 
     Examples
     --------
@@ -102,17 +154,19 @@ def load_movie_genre_csv(csv_path, poster_dir, *, on_missing="report", encoding=
     """
     if on_missing not in _ON_MISSING:
         raise ValueError(f"on_missing must be one of {_ON_MISSING}, got {on_missing!r}")
+    check_on_error(on_error)
     csv_path = Path(csv_path)
     poster_dir = Path(poster_dir)
     if not csv_path.is_file():
         raise FileNotFoundError(f"movie genre CSV {str(csv_path)!r} does not exist")
     if not poster_dir.is_dir():
         raise FileNotFoundError(f"poster folder {str(poster_dir)!r} does not exist")
-    raw, used_encoding = _read_text(csv_path, encoding)
-    require_columns(raw, _REQUIRED, csv_path)
+    raw, lines, problems, used_encoding = read_table(
+        csv_path, required=_REQUIRED, id_column="imdbId", on_error=on_error, encoding=encoding
+    )
     source = csv_path.name
     report = Report()
-    lines = np.arange(len(raw)) + 2
+    add_problems(report, source, problems)
 
     number = raw["imdbId"].str.strip().str.removeprefix("tt").str.replace(r"\.0+$", "", regex=True)
     valid_id = number.str.fullmatch(r"\d+").to_numpy(dtype=bool)
@@ -126,24 +180,23 @@ def load_movie_genre_csv(csv_path, poster_dir, *, on_missing="report", encoding=
     ids = ("tt" + number.str.zfill(7)).to_numpy(dtype=object)
 
     listed = [split_genres(g, "|") for g in raw["Genre"]]
-    onehot_columns = [
-        c for c in raw.columns if c not in _KNOWN and raw[c].str.strip().isin(["0", "1"]).all()
-    ]
-    if onehot_columns and len(raw):
+    onehot_columns = _onehot_columns(raw, listed) if len(raw) else []
+    if onehot_columns:
         genres = onehot_columns
-        Y = (raw[onehot_columns].apply(lambda c: c.str.strip()) == "1").to_numpy().astype(np.uint8)
-        from_list = indicator_matrix(listed, genres)
-        unknown = [any(g not in genres for g in names) for names in listed]
-        disagree = (from_list != Y).any(axis=1) | np.asarray(unknown, dtype=bool)
-        for i in np.flatnonzero(disagree):
-            report.add(
-                source,
-                [lines[i]],
-                [ids[i]],
-                f"Genre {raw['Genre'].iloc[i]!r} disagrees with one-hot columns "
-                f"{[g for g, v in zip(genres, Y[i]) if v]}; one-hot columns kept",
-            )
+        Y = onehot_labels(
+            raw[onehot_columns],
+            onehot_columns,
+            [(names, None) for names in listed],
+            [f"Genre {text!r}" for text in raw["Genre"]],
+            range(len(raw)),
+            report,
+            source,
+            ids,
+            lines,
+            csv_path,
+        )
     else:
+        listed = _respell(listed, ids, lines, source, report)
         genres = sorted({g for names in listed for g in names})
         Y = indicator_matrix(listed, genres)
 

@@ -8,6 +8,8 @@ embeddings, colour statistics, genre labels, titles and TMDb keywords.
 
 import functools
 import json
+import zipfile
+import zlib
 from numbers import Integral
 from pathlib import Path
 
@@ -54,7 +56,8 @@ _PROVENANCE_LINES = (
 
 
 def _descr(provenance):
-    lines = [_DESCR.format(**provenance)]
+    counts = {key: provenance.get(key, "unknown") for key in ("n_movies", "n_genres")}
+    lines = [_DESCR.format(**counts)]
     for label, key in _PROVENANCE_LINES:
         value = provenance.get(key, "unknown")
         if isinstance(value, float):
@@ -93,6 +96,79 @@ def _rebuild_pca(npz):
     pca.n_components_ = components.shape[0]
     pca.n_features_in_ = components.shape[1]
     return pca
+
+
+# What a damaged, truncated or foreign file raises inside numpy, zipfile, gzip or pandas.
+_READ_ERRORS = (
+    KeyError,
+    ValueError,
+    TypeError,
+    OSError,
+    EOFError,
+    zipfile.BadZipFile,
+    zlib.error,
+    json.JSONDecodeError,
+    UnicodeDecodeError,
+)
+_MOVIE_COLUMNS = ("imdb_id", "title", "year", "genres", "keywords")
+
+
+def _damaged(path, exc):
+    return ValueError(
+        f"the sample file {str(path)!r} cannot be read ({type(exc).__name__}: {exc}); it is "
+        f"damaged or not a posterml sample: rebuild it with `{_BUILD_HINT}`"
+    )
+
+
+def _read_features(path):
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            genres = npz["genres"].tolist()
+            features = {
+                "genres": genres,
+                "imdb_id": npz["imdb_id"],
+                "Y": np.unpackbits(npz["Y_packed"], axis=1, count=len(genres)),
+                "X_cnn": npz["X_cnn"].astype(np.float32),
+                "color": npz["color"].astype(np.float32, copy=False),
+                "color_names": npz["color_feature_names"].tolist(),
+                "pca": _rebuild_pca(npz),
+                "provenance": json.loads(str(npz["provenance"])),
+            }
+    except _READ_ERRORS as exc:
+        raise _damaged(path, exc) from None
+    if not isinstance(features["provenance"], dict):
+        raise _damaged(path, TypeError("its provenance is not a JSON object"))
+    n = len(features["imdb_id"])
+    shapes = {
+        name: features[name].shape
+        for name in ("Y", "X_cnn", "color")
+        if features[name].ndim != 2 or features[name].shape[0] != n
+    }
+    if features["color"].ndim == 2 and features["color"].shape[1] != len(features["color_names"]):
+        shapes["color_feature_names"] = (len(features["color_names"]),)
+    if shapes:
+        raise ValueError(
+            f"the sample file {str(path)!r} is inconsistent: {n} movies, but the arrays "
+            f"{shapes} do not match; rebuild it with `{_BUILD_HINT}`"
+        )
+    return features
+
+
+def _read_movies(path):
+    try:
+        text = pd.read_csv(
+            path,
+            dtype={"imdb_id": str, "title": str, "genres": str, "keywords": str},
+            keep_default_na=False,  # a title such as "None" or "NA" is a title
+            na_values={"title": [""], "year": [""]},
+        )
+        missing = [c for c in _MOVIE_COLUMNS if c not in text.columns]
+        if missing:
+            raise KeyError(f"columns {missing} missing (found {list(text.columns)})")
+        year = text["year"].to_numpy(dtype=float)
+    except _READ_ERRORS as exc:
+        raise _damaged(path, exc) from None
+    return text, year
 
 
 def load_sample(*, return_X_y=False, as_frame=False, data_dir=None):
@@ -135,7 +211,9 @@ def load_sample(*, return_X_y=False, as_frame=False, data_dir=None):
     FileNotFoundError
         If a data file is missing (the message names it and the command that builds it).
     ValueError
-        If the two files do not belong together.
+        If a file is damaged, truncated or not a sample file, its arrays disagree in
+        length, or the two files do not belong together (the message names the file and
+        the command that rebuilds it).
 
     Examples
     --------
@@ -147,21 +225,11 @@ def load_sample(*, return_X_y=False, as_frame=False, data_dir=None):
     True
     """
     features_path, movies_path = _files(data_dir)
-    with np.load(features_path, allow_pickle=False) as npz:
-        genres = npz["genres"].tolist()
-        imdb_ids = npz["imdb_id"]
-        Y = np.unpackbits(npz["Y_packed"], axis=1, count=len(genres))
-        X_cnn = npz["X_cnn"].astype(np.float32)
-        color = npz["color"].astype(np.float32, copy=False)
-        color_names = npz["color_feature_names"].tolist()
-        pca = _rebuild_pca(npz)
-        provenance = json.loads(str(npz["provenance"]))
-    text = pd.read_csv(
-        movies_path,
-        dtype={"imdb_id": str, "title": str, "genres": str, "keywords": str},
-        keep_default_na=False,  # a title such as "None" or "NA" is a title
-        na_values={"title": [""], "year": [""]},
-    )
+    features = _read_features(features_path)
+    genres, imdb_ids, Y = features["genres"], features["imdb_id"], features["Y"]
+    X_cnn, color, color_names = features["X_cnn"], features["color"], features["color_names"]
+    pca, provenance = features["pca"], features["provenance"]
+    text, year = _read_movies(movies_path)
     if text["imdb_id"].tolist() != imdb_ids.tolist():
         raise ValueError(
             f"{str(movies_path)!r} and {str(features_path)!r} list different movies; rebuild "
@@ -171,7 +239,7 @@ def load_sample(*, return_X_y=False, as_frame=False, data_dir=None):
         {
             "imdb_id": text["imdb_id"].to_numpy(dtype=object),
             "title": text["title"].to_numpy(dtype=object),
-            "year": text["year"].to_numpy(dtype=float),
+            "year": year,
             "genres": _split(text["genres"]),
             "keywords": _split(text["keywords"]),
         }

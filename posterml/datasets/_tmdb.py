@@ -6,10 +6,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from ._common import literal, logger, read_csv_text, require_columns
-
-_ON_ERROR = ("skip", "raise")
-
+from ._common import check_on_error, literal, logger, read_table
 
 # The exact shape TMDb exports write, with names free of backslashes: for such text the
 # quoted name *is* its value, so the regex gives what ast.literal_eval would, ~10x faster.
@@ -56,9 +53,9 @@ def load_tmdb_keywords(path, *, on_error="skip", ids=None):
     path : str or Path
         The CSV file, with columns ``id`` (TMDb id) and ``keywords``.
     on_error : {"skip", "raise"}, default="skip"
-        What to do with a malformed row (bad literal, wrong shape, non-integer id):
-        ``"skip"`` leaves it out and reports it, ``"raise"`` raises a ValueError naming the
-        line.
+        What to do with a malformed row (bad literal, wrong shape, non-integer id, a CSV
+        row with too many or too few fields or an unbalanced quote): ``"skip"`` leaves it
+        out and reports it, ``"raise"`` raises a ValueError naming the line.
     ids : iterable of int, optional
         Parse only these TMDb ids (much faster when joining a few thousand movies). Rows with
         a non-integer id are still reported.
@@ -68,17 +65,19 @@ def load_tmdb_keywords(path, *, on_error="skip", ids=None):
     pandas.DataFrame
         Columns ``tmdb_id`` (int64) and ``keywords`` (list of str; ``[]`` for a movie
         whose record is empty), one row per id, in file order. Duplicated ids keep their
-        first valid row. ``.attrs["report"]`` is a DataFrame with columns ``row`` (line
-        number in the file, the header being line 1), ``id`` (the raw id text) and
-        ``reason`` for every skipped row.
+        first valid row. ``.attrs["report"]`` is a DataFrame with columns ``row`` (Int64:
+        line number in the file, the header being line 1; NA for a note on the whole
+        file), ``id`` (the raw id text) and ``reason`` for every skipped row, every line
+        read in a fallback encoding and every line a NUL byte was removed from (see
+        :func:`posterml.datasets.load_av_posters` for the encodings read).
 
     Raises
     ------
     FileNotFoundError
         If ``path`` does not exist.
     ValueError
-        If a column is missing, ``on_error`` is unknown, or ``on_error="raise"`` meets a
-        malformed row.
+        If the file is empty, a column is missing (the message suggests a near name),
+        ``on_error`` is unknown, or ``on_error="raise"`` meets a malformed row.
 
     Notes
     -----
@@ -96,16 +95,15 @@ def load_tmdb_keywords(path, *, on_error="skip", ids=None):
        tmdb_id    keywords
     0      862  [jealousy]
     """
-    if on_error not in _ON_ERROR:
-        raise ValueError(f"on_error must be one of {_ON_ERROR}, got {on_error!r}")
+    check_on_error(on_error)
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise FileNotFoundError(f"TMDb keywords file {path!r} does not exist")
-    raw = read_csv_text(path)
-    require_columns(raw, ["id", "keywords"], path)
-    lines = np.arange(len(raw)) + 2
+    raw, lines, problems, _ = read_table(
+        path, required=["id", "keywords"], id_column="id", on_error=on_error
+    )
     id_text = raw["id"].str.strip()
-    report = []
+    report = list(problems)
 
     def fail(i, reason):
         if on_error == "raise":
@@ -154,8 +152,9 @@ def load_tmdb_keywords(path, *, on_error="skip", ids=None):
             "keywords": pd.Series(names[rows], dtype=object),
         }
     )
+    report.sort(key=lambda item: (item[0] is None, item[0] or 0))
     result.attrs["report"] = pd.DataFrame(report, columns=["row", "id", "reason"]).astype(
-        {"row": "int64"}
+        {"row": "Int64"}
     )
     if report:
         logger.info(

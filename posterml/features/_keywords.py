@@ -27,6 +27,8 @@ _N_ROWS_LOGGED = 5
 _NAME_FIELD = re.compile(r"""['"]name['"]\s*:\s*(?:'((?:[^'\\]|\\.)*)'|"((?:[^"\\]|\\.)*)")""")
 _LITERAL_START = ("[", "{")
 _STRIP_CHARS = " \t\r\n'\"[]{}"
+# NUL and other control characters (a damaged file) are spaces: "love\x00" is "love".
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def _is_missing(value):
@@ -335,9 +337,13 @@ class KeywordBagOfWords(TransformerMixin, BaseEstimator):
             if column is None:
                 column = X.columns[0] if X.shape[1] == 1 else KEYWORDS_COLUMN
             if column not in X.columns:
+                near = [
+                    c for c in X.columns if isinstance(c, str) and c.strip().casefold() == column
+                ]
+                hint = f"did you mean column={near[0]!r}?" if near else "set column=..."
                 raise ValueError(
                     f"{type(self).__name__}: X has no column {column!r} "
-                    f"(columns present: {list(X.columns)}); set column=..."
+                    f"(columns present: {list(X.columns)}); {hint}"
                 )
             values = X[column]
             if isinstance(values, pd.DataFrame):
@@ -378,7 +384,7 @@ class KeywordBagOfWords(TransformerMixin, BaseEstimator):
             names, bad = parse_keyword_entry(entry, self.separator)
             if bad:
                 malformed.append(position)
-            names = [" ".join(str(n).split()) for n in names]
+            names = [" ".join(_CONTROL.sub(" ", str(n)).split()) for n in names]
             if self.analyzer == "word":
                 documents.append(" ".join(names))
                 continue

@@ -83,6 +83,9 @@ _NUMERIC_FIELDS = {
     "box_office": (_regex_parser(_MONEY), "dollars such as '$290,158,751'"),
     "metascore": (_regex_parser(_SCORE), "a score such as '79' or '79/100'"),
 }
+# Values outside these bounds are not what the field holds (a Metascore of 79 in the IMDb
+# rating column, a year of 20): unparseable, not numbers.
+_RANGES = {"year": (1800, 2200), "imdb_rating": (0, 10), "metascore": (0, 100)}
 _CATEGORICAL_FIELDS = ("rated", "language", "country")
 _LOGGED_FIELDS = ("imdb_votes", "box_office")
 
@@ -133,7 +136,8 @@ class MovieMetadata(TransformerMixin, BaseEstimator):
         every numeric field and categorical column.
     on_error : {"coerce", "raise"}, default="coerce"
         A non-missing value that does not parse (runtime ``"abc"``, a number in the
-        rating column): ``"coerce"`` makes it missing, records it in ``unparsed_`` and
+        rating column, an IMDb rating above 10, a Metascore above 100, a year outside
+        1800-2200, a negative count): ``"coerce"`` makes it missing, records it in ``unparsed_`` and
         logs a warning on the ``"posterml"`` logger; ``"raise"`` raises a ValueError
         naming the column, row and value.
     dtype : floating dtype, default=np.float32
@@ -150,7 +154,8 @@ class MovieMetadata(TransformerMixin, BaseEstimator):
         Training movies per category (before ``min_frequency`` and the top-N cut).
     unparsed_ : DataFrame
         Unparseable values met by the last :meth:`fit` or :meth:`transform` call:
-        ``row`` (position), ``column`` (of ``X``) and ``value``.
+        ``row`` (position), ``index`` (the row's label in ``X.index``, which differs from
+        the position in a shuffled or filtered frame), ``column`` (of ``X``) and ``value``.
     n_features_in_ : int
         Number of columns of the DataFrame seen in :meth:`fit`.
     feature_names_in_ : ndarray of str
@@ -287,16 +292,21 @@ class MovieMetadata(TransformerMixin, BaseEstimator):
             if isinstance(X[column], pd.DataFrame):
                 raise ValueError(f"X has {X[column].shape[1]} columns named {column!r}")
 
-    def _fail(self, problems, column, position, value, expected):
+    def _fail(self, problems, column, position, value, expected, index):
+        label = index[position]
         if self.on_error == "raise":
+            at = f"row {position}" + ("" if label == position else f" (index {label!r})")
             raise ValueError(
                 f"{type(self).__name__}: cannot parse {value!r} in column {column!r} at "
-                f"row {position}: expected {expected} (on_error='coerce' makes it missing)"
+                f"{at}: expected {expected} (on_error='coerce' makes it missing)"
             )
-        problems.append((position, column, value))
+        problems.append((position, label, column, value))
 
-    def _parse_numeric(self, field, column, values, problems):
+    def _parse_numeric(self, field, column, values, problems, index):
         parse, expected = _NUMERIC_FIELDS[field]
+        low, high = _RANGES.get(field, (0, math.inf))
+        if field in _RANGES:
+            expected += f", between {low} and {high}"
         out = np.full(len(values), np.nan)
         cache = {}
         for position, value in enumerate(values):
@@ -315,8 +325,8 @@ class MovieMetadata(TransformerMixin, BaseEstimator):
                 parsed = cache[text]
             else:
                 parsed = None
-            if parsed is None:
-                self._fail(problems, column, position, value, expected)
+            if parsed is None or not low <= parsed <= high:
+                self._fail(problems, column, position, value, expected, index)
             else:
                 out[position] = parsed
         if self.log_counts and field in _LOGGED_FIELDS:
@@ -330,7 +340,7 @@ class MovieMetadata(TransformerMixin, BaseEstimator):
             return _RATED_SYNONYMS.get(name, name)
         return name.casefold()
 
-    def _parse_categories(self, field, column, values, problems):
+    def _parse_categories(self, field, column, values, problems, index):
         """One list of category keys per row; None where missing (or unparseable)."""
         rows = []
         for position, value in enumerate(values):
@@ -344,7 +354,7 @@ class MovieMetadata(TransformerMixin, BaseEstimator):
             else:
                 names = None
             if names is None or not all(isinstance(n, str) for n in names):
-                self._fail(problems, column, position, value, f"{field} text")
+                self._fail(problems, column, position, value, f"{field} text", index)
                 rows.append(None)
                 continue
             keys = [self._category_key(field, n) for n in names]
@@ -358,14 +368,15 @@ class MovieMetadata(TransformerMixin, BaseEstimator):
         self.unparsed_ = pd.DataFrame(
             {
                 "row": np.asarray([p[0] for p in problems], dtype=np.int64),
-                "column": pd.Series([p[1] for p in problems], dtype=object),
-                "value": pd.Series([p[2] for p in problems], dtype=object),
+                "index": pd.Series([p[1] for p in problems], dtype=object),
+                "column": pd.Series([p[2] for p in problems], dtype=object),
+                "value": pd.Series([p[3] for p in problems], dtype=object),
             },
-            columns=["row", "column", "value"],
+            columns=["row", "index", "column", "value"],
         )
         if problems:
-            by_column = Counter(p[1] for p in problems)
-            examples = [f"row {p[0]}: {p[2]!r}" for p in problems[:3]]
+            by_column = Counter(p[2] for p in problems)
+            examples = [f"row {p[0]}: {p[3]!r}" for p in problems[:3]]
             logger.warning(
                 "%s.%s: %d unparseable value(s) made missing (%s), e.g. %s (see unparsed_)",
                 type(self).__name__,
@@ -377,12 +388,13 @@ class MovieMetadata(TransformerMixin, BaseEstimator):
 
     def _parse(self, X):
         problems = []
+        index = X.index.tolist()
         numbers = {
-            field: self._parse_numeric(field, column, X[column].tolist(), problems)
+            field: self._parse_numeric(field, column, X[column].tolist(), problems, index)
             for field, column in self._numeric_fields()
         }
         categories = {
-            field: self._parse_categories(field, column, X[column].tolist(), problems)
+            field: self._parse_categories(field, column, X[column].tolist(), problems, index)
             for field, column in self._categorical_fields()
         }
         return numbers, categories, problems

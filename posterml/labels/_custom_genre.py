@@ -6,7 +6,6 @@ belong to several classes (Drama to three); each of a movie's genres votes for e
 that holds it, and the class with the most votes wins.
 """
 
-import re
 import zlib
 from collections.abc import Mapping
 
@@ -19,42 +18,15 @@ from sklearn.utils._param_validation import HasMethods
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, check_random_state, column_or_1d
 
+from posterml.datasets._common import GENRE_ALIASES, NA_GENRE, genre_key
+from posterml.datasets._common import IMDB_GENRES as _IMDB_GENRES
 from posterml.metrics._multilabel import _check_indicator
 
 from ._top_k import _copy_input_attributes, _estimator_has
 
 __all__ = ["DEFAULT_CUSTOM_GENRES", "IMDB_GENRES", "CustomGenreClassifier", "CustomGenreEncoder"]
 
-IMDB_GENRES = (
-    "Action",
-    "Adult",
-    "Adventure",
-    "Animation",
-    "Biography",
-    "Comedy",
-    "Crime",
-    "Documentary",
-    "Drama",
-    "Family",
-    "Fantasy",
-    "Film-Noir",
-    "Game-Show",
-    "History",
-    "Horror",
-    "Music",
-    "Musical",
-    "Mystery",
-    "News",
-    "Reality-TV",
-    "Romance",
-    "Sci-Fi",
-    "Short",
-    "Sport",
-    "Talk-Show",
-    "Thriller",
-    "War",
-    "Western",
-)
+IMDB_GENRES = _IMDB_GENRES
 """IMDb's genre names, as the poster data sets spell them."""
 
 DEFAULT_CUSTOM_GENRES = {
@@ -70,14 +42,12 @@ DEFAULT_CUSTOM_GENRES = {
 """Seed paper 004's table: custom class -> the IMDb genres that vote for it (``Ot``: other)."""
 
 # The AV data's pseudo-genre of a movie without genre: known, but votes for nothing.
-_NOT_A_GENRE = "N/A"
-_BUILTIN_ALIASES = {"Science Fiction": "Sci-Fi"}
+_NOT_A_GENRE = NA_GENRE
+# One vocabulary with the dataset loaders (posterml.datasets._common).
+_BUILTIN_ALIASES = GENRE_ALIASES
 _MISSING = object()
 
-
-def _key(name):
-    """Case, spaces, hyphens and underscores do not matter: "sci fi" is "Sci-Fi"."""
-    return re.sub(r"[\s_\-]+", "", name).casefold()
+_key = genre_key  # case, spaces, hyphens and underscores do not matter: "sci fi" is "Sci-Fi"
 
 
 def _name_table(aliases):
@@ -116,17 +86,23 @@ def _unknown_genres_error(unknown, where):
     )
 
 
-def _resolve(names, table, where):
-    """IMDb genre (or None) of each name; a ValueError lists every unknown name."""
-    resolved, unknown = [], set()
-    for name in names:
+def _resolve(names, table, where, rows=None):
+    """IMDb genre (or None) of each name; a ValueError lists every unknown name.
+
+    ``rows`` (one per name) names the row of each unknown name in the message.
+    """
+    resolved, unknown = [], {}
+    for position, name in enumerate(names):
         if not isinstance(name, str):
-            raise TypeError(f"genre names must be strings; got {name!r} in {where}")
+            at = "" if rows is None else f" row {rows[position]} of"
+            raise TypeError(f"genre names must be strings; got {name!r} in{at} {where}")
         genre = table.get(_key(name), _MISSING)
         if genre is _MISSING:
-            unknown.add(name)
+            unknown.setdefault(name, None if rows is None else rows[position])
         resolved.append(genre)
     if unknown:
+        if rows is not None:
+            where += " (" + ", ".join(f"{n!r} first in row {r}" for n, r in unknown.items()) + ")"
         raise _unknown_genres_error(unknown, where)
     return resolved
 
@@ -198,9 +174,21 @@ def _row_lists(y):
     lists = []
     for i, row in enumerate(rows):
         if isinstance(row, str):
+            if row.strip().startswith(("[", "(")):
+                hint = (
+                    "genre-list text from a CSV: parse it first, e.g. with "
+                    "ast.literal_eval (the posterml.datasets loaders return lists)"
+                )
+            else:
+                hint = f"write [{row!r}]; [] for a movie without genres"
             raise TypeError(
-                f"each row of y must be a list of genre names; row {i} is the string {row!r} "
-                f"(write [{row!r}])"
+                f"each row of y must be a list of genre names; row {i} is the string "
+                f"{row!r} ({hint})"
+            )
+        if row is None or (np.ndim(row) == 0 and pd.isna(row)):
+            raise TypeError(
+                f"each row of y must be a list of genre names; row {i} is missing ({row!r}): "
+                "give [] for a movie without genres, or drop the movie"
             )
         try:
             lists.append(list(row))
@@ -266,6 +254,14 @@ class CustomGenreEncoder(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
     between training and test data, while different seeds spread a tied genre set over
     its tied classes.
 
+    **Genre names** are matched ignoring case, spaces, hyphens and underscores, and
+    ``"Science Fiction"`` is ``"Sci-Fi"`` (the loaders of :mod:`posterml.datasets` use the
+    same rule). Any other name raises a ValueError that lists every unknown name with the
+    first row holding it, in :meth:`fit` as in :meth:`transform` (a genre met only at
+    predict time); map it with ``aliases``. A blank name (``""``) is ignored. An empty
+    genre set (``[]``, an all-zero indicator row) goes to ``fallback``; a missing row
+    (None, NaN) or a string row raises a TypeError naming the row.
+
     Examples
     --------
     >>> from posterml.labels import CustomGenreEncoder
@@ -310,7 +306,17 @@ class CustomGenreEncoder(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
                 "per column) or a DataFrame whose columns are the genres"
             )
         if len(names) != n_columns:
-            raise ValueError(f"{len(names)} genre names for an indicator y of {n_columns} columns")
+            source = (
+                "genres"
+                if self.genres is not None
+                else "y's columns"
+                if isinstance(y, pd.DataFrame)
+                else "the fitted genres_"
+            )
+            raise ValueError(
+                f"{len(names)} genre names ({source}: {names}) for an indicator y of "
+                f"{n_columns} columns; give one name per column"
+            )
         return names
 
     def _parse(self, y, table, fitting=False):
@@ -323,9 +329,18 @@ class CustomGenreEncoder(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
             keep = [j for j, genre in enumerate(resolved) if genre is not None]
             sets = [frozenset(resolved[j] for j in keep if row[j]) for row in Y]
             return sets, [str(name) for name in names]
-        genres = [g for row in rows for g in row]
-        lookup = dict(zip(genres, _resolve(genres, table, "y")))
-        sets = [frozenset(lookup[g] for g in row) - {None} for row in rows]
+        genres, row_of = [], []
+        for i, row in enumerate(rows):
+            for g in row:
+                if isinstance(g, str) and not g.strip():
+                    continue  # a blank name ("Drama|" split) is no genre
+                genres.append(g)
+                row_of.append(i)
+        lookup = dict(zip(genres, _resolve(genres, table, "y", rows=row_of)))
+        sets = [
+            frozenset(lookup[g] for g in row if not (isinstance(g, str) and not g.strip())) - {None}
+            for row in rows
+        ]
         return sets, None
 
     # ------------------------------------------------------------------ fit / transform

@@ -78,11 +78,50 @@ def _check_indicator(Y, name):
     return _check_binary(_as_dense_2d(Y, name), name)
 
 
+def _check_same_genres(Y_true, Y_pred, pred_name="Y_pred"):
+    """Two DataFrames must name the same genre columns in the same order.
+
+    Arrays carry no names, so their columns are matched by position; a DataFrame pair
+    whose genres differ (a genre present only at predict time) or are in another order
+    would be scored column against wrong column.
+    """
+    if not (isinstance(Y_true, pd.DataFrame) and isinstance(Y_pred, pd.DataFrame)):
+        return
+    true_columns, pred_columns = list(Y_true.columns), list(Y_pred.columns)
+    if true_columns == pred_columns:
+        return
+    only_true = [c for c in true_columns if c not in pred_columns]
+    only_pred = [c for c in pred_columns if c not in true_columns]
+    if only_true or only_pred:
+        raise ValueError(
+            f"Y_true and {pred_name} have different genre columns: only in Y_true "
+            f"{only_true}, only in {pred_name} {only_pred}"
+        )
+    raise ValueError(
+        f"Y_true and {pred_name} have the same genre columns in a different order "
+        f"({true_columns} and {pred_columns}); reorder one, e.g. {pred_name}[Y_true.columns]"
+    )
+
+
+def _shape_error(T, P, pred_name):
+    if T.shape[0] != P.shape[0]:
+        detail = f"{T.shape[0]} and {P.shape[0]} movies"
+    else:
+        detail = (
+            f"{T.shape[1]} and {P.shape[1]} genre columns: every genre must be a column of "
+            "both, in the same order"
+        )
+    return ValueError(
+        f"Y_true and {pred_name} must have the same shape; got {T.shape} and {P.shape} ({detail})"
+    )
+
+
 def _check_pair(Y_true, Y_pred):
+    _check_same_genres(Y_true, Y_pred)
     T = _check_indicator(Y_true, "Y_true")
     P = _check_indicator(Y_pred, "Y_pred")
     if T.shape != P.shape:
-        raise ValueError(f"Y_true and Y_pred must have the same shape; got {T.shape} and {P.shape}")
+        raise _shape_error(T, P, "Y_pred")
     return T, P
 
 
@@ -523,10 +562,11 @@ def _top_k_columns(S, k):
 
 
 def _top_k_hits(Y_true, scores, k, sample_weight):
+    _check_same_genres(Y_true, scores, "scores")
     T = _check_indicator(Y_true, "Y_true")
     S = _check_scores(scores)
     if S.shape != T.shape:
-        raise ValueError(f"Y_true and scores must have the same shape; got {T.shape} and {S.shape}")
+        raise _shape_error(T, S, "scores")
     n_labels = T.shape[1]
     if isinstance(k, bool) or not isinstance(k, numbers.Integral):
         raise TypeError(f"k must be an integer; got {k!r}")

@@ -277,6 +277,33 @@ def test_dataframe_column_resolution():
         KeywordBagOfWords(column="keywords").fit(single)
 
 
+def test_renamed_column_error_suggests_the_near_name():
+    frame = pd.DataFrame({"Keywords ": ["love|war"], "title": ["x"]})
+    with pytest.raises(
+        ValueError, match=r"no column 'keywords' .*; did you mean column='Keywords '\?"
+    ):
+        KeywordBagOfWords().fit(frame)
+
+
+def test_dangerous_and_damaged_entries_are_never_evaluated(tmp_path, caplog):
+    target = tmp_path / "pwned"
+    entries = [
+        f"[__import__('os').system('touch {target}')]",  # literal-like: salvaged, flagged
+        f"__import__('os').system('touch {target}')",  # plain text: one keyword, never run
+        "[" * 10_000,  # far deeper than the parser allows
+        "[" + "9" * 50_000 + "]",  # beyond Python's int-from-string digit limit
+        "love\x00|w\x01ar",  # NUL and control bytes from a damaged file
+        b"caf\xe9",  # bytes that are not UTF-8
+    ]
+    with caplog.at_level(logging.WARNING, logger="posterml"):
+        bag = KeywordBagOfWords(analyzer="keyword", max_features=None).fit(entries)
+    assert not target.exists()
+    assert bag.malformed_rows_.tolist() == [0, 2, 3, 5]
+    assert "rows 0, 2, 3, 5" in caplog.text
+    # Control characters are spaces: "love\x00" is the keyword "love".
+    assert {"love", "w ar"} <= set(bag.vocabulary_)
+
+
 def test_explicit_column_and_missing_column_error():
     movies = pd.DataFrame({"title": ["Heat", "Up"], "tags": ["heist|crime", "balloon"]})
     bag = KeywordBagOfWords(column="tags", max_features=None).fit(movies)

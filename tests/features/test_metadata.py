@@ -121,13 +121,19 @@ def test_missing_numbers_are_nan_with_indicator(value):
     ],
 )
 def test_unparseable_values_coerced_and_reported(field, value, caplog):
-    frame = pd.DataFrame({field: ["1999", value, "2001"]}, dtype=object, index=[7, 8, 9])
+    first, last = ("1999", "2001") if field == "year" else ("5", "6")  # valid in every field
+    frame = pd.DataFrame({field: [first, value, last]}, dtype=object, index=[7, 8, 9])
     meta = _only(**{field: field}, dtype=np.float64)
     with caplog.at_level(logging.WARNING, logger="posterml"):
         out = meta.fit_transform(frame)
     assert np.isnan(out[1, 0])
     assert out[1, 1] == 1.0  # the indicator marks it too
-    assert meta.unparsed_.to_dict("list") == {"row": [1], "column": [field], "value": [value]}
+    assert meta.unparsed_.to_dict("list") == {
+        "row": [1],
+        "index": [8],  # the frame's label of row 1
+        "column": [field],
+        "value": [value],
+    }
     message = caplog.records[0].getMessage()
     assert "MovieMetadata.fit: 1 unparseable value(s) made missing" in message
     assert f"row 1: {value!r}" in message
@@ -156,7 +162,7 @@ def test_unparsed_report_resets_per_call():
     assert meta.unparsed_["value"].tolist() == ["x", "y"]
     meta.transform(pd.DataFrame({"runtime": ["90 min"]}))
     assert meta.unparsed_.empty
-    assert meta.unparsed_.columns.tolist() == ["row", "column", "value"]
+    assert meta.unparsed_.columns.tolist() == ["row", "index", "column", "value"]
 
 
 def test_log_counts():
@@ -319,6 +325,36 @@ def test_unparseable_category_values():
 
 
 # ---------------------------------------------------------------- columns and input
+
+
+def test_unparsed_values_name_the_index_of_a_shuffled_frame():
+    # After a shuffled split the position is not the movie: both are named.
+    frame = pd.DataFrame({"Runtime": ["90 min", "abc"]}, index=["tt0000007", "tt0000003"])
+    meta = _only(runtime="Runtime")
+    meta.fit(frame)
+    assert meta.unparsed_.to_dict("records") == [
+        {"row": 1, "index": "tt0000003", "column": "Runtime", "value": "abc"}
+    ]
+    with pytest.raises(
+        ValueError, match=r"'abc' in column 'Runtime' at row 1 \(index 'tt0000003'\)"
+    ):
+        _only(runtime="Runtime", on_error="raise").fit(frame)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("imdb_rating", "79"), ("imdb_rating", 10.5), ("metascore", "101"), ("year", "1066")],
+)
+def test_values_outside_the_fields_range_are_unparseable(field, value):
+    good = "1999" if field == "year" else "7"
+    frame = pd.DataFrame({field: [good, value]}, dtype=object)
+    meta = _only(**{field: field}, dtype=np.float64)
+    out = meta.fit_transform(frame)
+    assert out[0, 0] == float(good)
+    assert np.isnan(out[1, 0])
+    assert meta.unparsed_["value"].tolist() == [value]
+    with pytest.raises(ValueError, match=r"between \d+ and \d+"):
+        _only(**{field: field}, on_error="raise").fit(frame)
 
 
 def test_column_parameters_rename_and_skip():

@@ -150,6 +150,57 @@ def test_shape_mismatch_is_reported(metric):
 
 
 @pytest.mark.parametrize("metric", PAIR_METRICS)
+def test_genre_column_count_mismatch_names_both_shapes(metric):
+    # A genre present only in the predictions: one column more in Y_pred.
+    wider = np.column_stack([Y_PRED, np.zeros(4, dtype=int)])
+    with pytest.raises(
+        ValueError,
+        match=r"Y_true and Y_pred must have the same shape; got \(4, 4\) and \(4, 5\) "
+        r"\(4 and 5 genre columns: every genre must be a column of both",
+    ):
+        metric(Y_TRUE, wider)
+    with pytest.raises(ValueError, match=r"\(4, 4\) and \(3, 4\) \(4 and 3 movies\)"):
+        metric(Y_TRUE, Y_PRED[:3])
+
+
+@pytest.mark.parametrize("metric", PAIR_METRICS)
+def test_dataframes_with_other_genres_are_refused_by_name(metric):
+    # Same shape, so positions alone would pair Western with War: the names must agree.
+    T = pd.DataFrame(Y_TRUE, columns=["Drama", "Comedy", "Action", "War"])
+    P = pd.DataFrame(Y_PRED, columns=["Drama", "Comedy", "Action", "Western"])
+    with pytest.raises(
+        ValueError,
+        match=r"different genre columns: only in Y_true \['War'\], only in Y_pred \['Western'\]",
+    ):
+        metric(T, P)
+    with pytest.raises(ValueError, match=r"different order .* e\.g\. Y_pred\[Y_true\.columns\]"):
+        metric(T, P.set_axis(["Comedy", "Drama", "Action", "War"], axis=1))
+    assert metric(T, P.set_axis(T.columns, axis=1)) == metric(Y_TRUE, Y_PRED)
+
+
+def test_top_k_scores_frame_with_other_genres_is_refused():
+    T = pd.DataFrame(Y_TRUE, columns=["Drama", "Comedy", "Action", "War"])
+    scores = pd.DataFrame(Y_PRED * 0.5, columns=["Drama", "Comedy", "Action", "Western"])
+    with pytest.raises(ValueError, match=r"only in scores \['Western'\]"):
+        top_k_accuracy(T, scores, k=2)
+    with pytest.raises(ValueError, match=r"Y_true and scores must have the same shape.*genre col"):
+        top_k_precision(Y_TRUE, np.ones((4, 3)), k=2)
+
+
+def test_empty_label_sets_score_without_warnings():
+    T = np.array([[0, 0, 0], [1, 0, 0]])
+    P = np.array([[0, 0, 0], [0, 0, 0]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert all_match(T, P) == 0.5
+        assert overall_precision(T, P) == 0.0
+        assert weighted_f1(np.zeros((2, 3)), P) == 0.0
+        report = per_genre_report(T, P, genres=["Drama", "Comedy", "Action"])
+    assert report.loc["Comedy", "support"] == 0
+    assert report.loc["Comedy", "f1"] == 0.0
+
+
+@pytest.mark.parametrize("metric", PAIR_METRICS)
 def test_non_binary_value_is_located(metric):
     bad = Y_PRED.copy()
     bad[2, 3] = 2
