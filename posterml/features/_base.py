@@ -1,5 +1,6 @@
 """What the poster transformers share: input kinds, the skip report, kept-row indexes."""
 
+import itertools
 import os
 
 import numpy as np
@@ -7,7 +8,7 @@ import pandas as pd
 from sklearn.utils._set_output import _get_output_config
 from sklearn.utils.validation import validate_data
 
-from posterml.io import _report_skipped
+from posterml.io import _is_missing, _report_skipped
 
 _INPUT_STATE = ("n_features_in_", "feature_names_in_", "valid_mask_", "skipped_")
 
@@ -16,22 +17,35 @@ def _is_path(value):
     return isinstance(value, (str, bytes, os.PathLike))
 
 
+def _holds_paths(values, all_missing_is_paths=True):
+    """Whether a 1-D sequence holds poster paths.
+
+    Judged on its first 20 values that are not missing (None, NaN, ""): a column of paths
+    may start with any number of movies that have no poster. A non-empty sequence of only
+    missing values counts as paths (every one is then an unreadable poster).
+    """
+    present = list(itertools.islice((v for v in values if not _is_missing(v)), 20))
+    if not present:
+        return all_missing_is_paths and len(values) > 0
+    return any(_is_path(v) for v in present)
+
+
 def _input_kind(X):
     """'paths', 'images' (a stack or list of arrays) or 'rows' (a 2-D numeric matrix)."""
     if isinstance(X, pd.DataFrame):
         return "paths" if "poster_path" in X.columns else "rows"
     if isinstance(X, pd.Series):
-        return "paths" if any(_is_path(v) for v in X.head(20)) else "rows"
+        return "paths" if _holds_paths(X, X.dtype == object) else "rows"
     if isinstance(X, np.ndarray):
         if X.dtype.kind in "USO" and X.ndim == 1:
-            if X.dtype.kind in "US" or any(_is_path(v) for v in X[:20]):
+            if X.dtype.kind in "US" or _holds_paths(X):
                 return "paths"
             if len(X) and all(isinstance(v, np.ndarray) for v in X[:20]):
                 return "images"
             return "rows"
         return "images" if X.ndim in (3, 4) and X.dtype.kind in "uifb" else "rows"
     if isinstance(X, (list, tuple)) and len(X):
-        if any(_is_path(v) for v in X[:20]):
+        if _holds_paths(X):
             return "paths"
         if isinstance(X[0], np.ndarray) and X[0].ndim >= 2:
             return "images"

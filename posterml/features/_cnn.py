@@ -63,6 +63,8 @@ _PREPROCESS_VERSION = 1
 _ARCH_VERSION = 1
 # TensorFlow's EfficientNet eval crop: resize to image_size + 32, centre-crop image_size.
 _CROP_PADDING = 32
+# Posters longer than this many times their short side are resampled only where cropped.
+_MAX_FULL_RESIZE_ASPECT = 4
 _EMBEDDING_DIM = 1280
 _N_CLASSES = 1000
 _BN_EPS = 1e-3
@@ -525,17 +527,32 @@ def _check_image(image, index):
 
 
 def _resize_and_crop(image, image_size):
-    """RGB uint8 -> short side ``image_size + 32`` (Pillow bicubic) -> centre square crop."""
+    """RGB uint8 -> short side ``image_size + 32`` (Pillow bicubic) -> centre square crop.
+
+    Beyond an aspect ratio of ``_MAX_FULL_RESIZE_ASPECT`` only the crop is resampled
+    (Pillow's ``box``): resizing a 1x20000 poster whole would make a 256 x 5,120,000 image
+    (3.9 GB, ~40 s) to keep 224 x 224 of it. The crop covers the same source region; only
+    the order of Pillow's two resampling passes may differ, which changes pixels through the
+    8-bit rounding and clipping between them (a few levels at most on photographs).
+    Ordinary posters take the full resize, unchanged (no preprocessing change).
+    """
     height, width = image.shape[:2]
     short = image_size + _CROP_PADDING
     if width <= height:
         new_w, new_h = short, max(short, int(height * short / width + 0.5))
     else:
         new_w, new_h = max(short, int(width * short / height + 0.5)), short
+    top, left = (new_h - image_size) // 2, (new_w - image_size) // 2
+    if max(new_w, new_h) > _MAX_FULL_RESIZE_ASPECT * short:
+        sx, sy = width / new_w, height / new_h
+        box = (left * sx, top * sy, (left + image_size) * sx, (top + image_size) * sy)
+        crop = Image.fromarray(image).resize(
+            (image_size, image_size), Image.Resampling.BICUBIC, box=box
+        )
+        return np.asarray(crop)
     if (new_w, new_h) != (width, height):
         resized = Image.fromarray(image).resize((new_w, new_h), Image.Resampling.BICUBIC)
         image = np.asarray(resized)
-    top, left = (new_h - image_size) // 2, (new_w - image_size) // 2
     return image[top : top + image_size, left : left + image_size]
 
 

@@ -175,6 +175,78 @@ def test_preprocessing_resizes_short_side_and_centre_crops():
     np.testing.assert_array_equal(scaled.ravel(), [-127 / 128, 0.0, 1.0])
 
 
+def _full_resize_and_crop(image, image_size):
+    """The preprocessing as documented, resizing the whole image (the reference)."""
+    height, width = image.shape[:2]
+    short = image_size + 32
+    if width <= height:
+        new_w, new_h = short, max(short, int(height * short / width + 0.5))
+    else:
+        new_w, new_h = max(short, int(width * short / height + 0.5)), short
+    resized = np.asarray(Image.fromarray(image).resize((new_w, new_h), Image.Resampling.BICUBIC))
+    top, left = (new_h - image_size) // 2, (new_w - image_size) // 2
+    return resized[top : top + image_size, left : left + image_size]
+
+
+def test_ordinary_posters_keep_the_full_resize(photos):
+    arrays, _ = photos
+    china = arrays["china.jpg"]  # 640 x 427
+    for height, width in [(268, 182), (427, 640), (640, 427), (1000, 250), (250, 1000)]:
+        image = np.asarray(Image.fromarray(china).resize((width, height)))
+        np.testing.assert_array_equal(
+            _cnn._resize_and_crop(image, 224), _full_resize_and_crop(image, 224)
+        )
+
+
+@pytest.mark.parametrize("shape", [(427, 20), (427, 60), (400, 8), (30, 640), (100, 640), (300, 1)])
+def test_very_long_posters_resample_only_the_crop(photos, shape):
+    # Beyond 4:1 only the crop is resampled; it covers the same region as the full resize,
+    # and only the order of Pillow's two passes may differ (rounding).
+    arrays, _ = photos
+    image = np.ascontiguousarray(arrays["china.jpg"][: shape[0], : shape[1]])
+    fast = _cnn._resize_and_crop(image, 224).astype(int)
+    full = _full_resize_and_crop(image, 224).astype(int)
+    assert fast.shape == (224, 224, 3)
+    assert np.abs(fast - full).max() <= 4
+    assert np.abs(fast - full).mean() < 0.5
+
+
+@pytest.mark.parametrize("shape", [(20000, 1), (1, 20000)])
+def test_1x20000_poster_is_not_blown_up(monkeypatch, shape):
+    # Resizing a 1 x 20000 poster whole to a 256-px short side made a 256 x 5,120,000 image
+    # (3.9 GB, ~40 s) before keeping 224 x 224 of it.
+    sizes = []
+    original = Image.Image.resize
+
+    def spy(self, size, *args, **kwargs):
+        sizes.append(tuple(size))
+        return original(self, size, *args, **kwargs)
+
+    monkeypatch.setattr(Image.Image, "resize", spy)
+    ramp = np.linspace(0, 255, max(shape)).astype(np.uint8).reshape(shape)
+    crop = _cnn._resize_and_crop(_cnn._as_rgb(ramp, 0), 224)
+    assert crop.shape == (224, 224, 3)
+    assert sizes == [(224, 224)]
+    # the centre of the ramp, stretched: about mid-grey everywhere
+    assert np.abs(crop.astype(int) - 127).max() <= 1
+
+
+def test_extreme_posters_embed_like_their_arrays(torch_embedder, tmp_path):
+    paths = []
+    for name, shape in (("tall.png", (20000, 1, 3)), ("wide.jpg", (1, 20000, 3))):
+        image = np.zeros(shape, np.uint8)
+        image[..., 0] = np.linspace(0, 255, 20000).astype(np.uint8).reshape(shape[:2])
+        image[..., 2] = 90
+        Image.fromarray(image).save(tmp_path / name)
+        paths.append(str(tmp_path / name))
+    X = torch_embedder.transform(paths)
+    assert X.shape == (2, 1280)
+    assert np.isfinite(X).all()
+    arrays = [read_poster(p) for p in paths]
+    assert [a.shape for a in arrays] == [(20000, 1, 3), (1, 20000, 3)]
+    np.testing.assert_allclose(torch_embedder.transform(arrays), X, rtol=0, atol=1e-5)
+
+
 def test_lite_architectures_match_the_reference_widths():
     # Channel counts of the published checkpoints (lite2 scales width by 1.1).
     expected = [16] + [24] * 3 + [48] * 3 + [88] * 4 + [120] * 4 + [208] * 5 + [352]

@@ -349,6 +349,23 @@ def test_paths_with_a_broken_file_skip_and_raise(tmp_path):
         DominantColorBrightness(on_error="raise").fit_transform(mixed)
 
 
+def test_paths_after_many_missing_values_are_still_paths(tmp_path):
+    data = make_posters(2, tmp_path / "posters", random_state=3, size=(32, 48))
+    paths = data.frame["poster_path"].tolist()
+    values = pd.Series([None] * 21 + [paths[0], float("nan"), paths[1]])
+    est = DominantColorBrightness(output="continuous", on_error="skip")
+    with pytest.warns(UserWarning, match="skipped 22 of 24 posters"):
+        out = est.fit_transform(values)
+    assert est.input_kind_ == "paths"
+    np.testing.assert_array_equal(out, est.transform(paths))
+    with pytest.warns(UserWarning, match="skipped 22 of 24 posters"):
+        est.transform(values)
+    assert np.flatnonzero(est.valid_mask_).tolist() == [21, 23]
+    # a float Series of NaN stays numeric (refused as 1-D rows), never paths
+    with pytest.raises(ValueError, match="Expected a 2-dimensional container"):
+        DominantColorBrightness().fit(pd.Series([np.nan, np.nan]))
+
+
 def test_paths_in_a_dataframe_keep_the_index_in_pandas_output(tmp_path):
     data = make_posters(4, tmp_path / "posters", random_state=2)
     broken = tmp_path / "empty.jpg"

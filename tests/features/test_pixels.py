@@ -199,6 +199,27 @@ def test_skip_alignment_on_paths(tmp_path):
         PixelFlattener(size=(6, 8)).fit_transform(paths)
 
 
+@pytest.mark.parametrize("container", [list, pd.Series, lambda v: np.array(v, dtype=object)])
+def test_paths_after_many_missing_values_are_still_paths(tmp_path, container):
+    # A poster column may start with more than 20 movies that have no poster: that used to
+    # be taken for numeric rows (sklearn's "Expected 2D array" or "could not convert").
+    images = _images(n=2, height=8, width=6)
+    good = _write_pngs(tmp_path, images)
+    values = [None, float("nan"), ""] * 8 + [good[0], None, good[1]]
+    flattener = PixelFlattener(size=(6, 8), on_error="skip")
+    with pytest.warns(UserWarning, match=f"skipped 25 of {len(values)} posters"):
+        X = flattener.fit_transform(container(values))
+    assert flattener.input_kind_ == "paths"
+    np.testing.assert_array_equal(X, PixelFlattener(size=(6, 8)).fit_transform(images))
+    assert np.flatnonzero(flattener.valid_mask_).tolist() == [24, 26]
+    assert set(flattener.skipped_["reason"]) == {"no path given (missing value)"}
+    with pytest.raises(PosterReadError, match="no path given"):
+        PixelFlattener(size=(6, 8)).fit_transform(container(values))
+    # only missing values: every poster is unreadable, not a malformed matrix
+    with pytest.warns(UserWarning, match="skipped 2 of 2"):
+        assert flattener.fit_transform(container([None, None])).shape == (0, 144)
+
+
 def test_valid_mask_is_reset_by_array_input(tmp_path):
     flattener = PixelFlattener(size=(2, 2), on_error="skip")
     with pytest.warns(UserWarning, match="skipped 1"):
