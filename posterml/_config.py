@@ -49,9 +49,66 @@ def get_data_root(root=None):
     return None
 
 
+def get_cache_base():
+    """posterml's cache folder, not created: where :func:`get_cache_dir` puts its subfolders.
+
+    Returns
+    -------
+    Path
+        ``$POSTERML_CACHE``; else ``$XDG_CACHE_HOME/posterml``; else ``~/.cache/posterml``;
+        absolute (a relative variable is taken from the working directory once, here, so
+        that a later ``chdir`` cannot move the cache).
+    """
+    env = os.environ.get(CACHE_ENV)
+    if env:
+        base = Path(env).expanduser()
+    else:
+        xdg = os.environ.get("XDG_CACHE_HOME")
+        # The XDG spec ignores a relative value.
+        if xdg and Path(xdg).expanduser().is_absolute():
+            base = Path(xdg).expanduser() / "posterml"
+        else:
+            base = Path.home() / ".cache" / "posterml"
+    return Path(os.path.abspath(base))
+
+
 def get_cache_dir(subdir=None):
-    """Return (and create) posterml's cache folder: ``$POSTERML_CACHE`` or ``~/.cache/posterml``."""
-    base = Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "posterml").expanduser()
-    path = base / subdir if subdir else base
-    path.mkdir(parents=True, exist_ok=True)
+    """Return (and create) posterml's cache folder or one of its subfolders.
+
+    The folder is :func:`get_cache_base`: ``$POSTERML_CACHE``, else
+    ``$XDG_CACHE_HOME/posterml``, else ``~/.cache/posterml``. posterml writes nothing else
+    on its own: synthetic posters, the ONNX export and the CNN embedding cache live here
+    unless a call names another folder.
+
+    Parameters
+    ----------
+    subdir : str, optional
+        A subfolder name such as ``"cnn"`` (one path component).
+
+    Returns
+    -------
+    Path
+
+    Raises
+    ------
+    ValueError
+        If ``subdir`` is not a plain folder name.
+    OSError
+        If the folder cannot be created; the message names it and ``$POSTERML_CACHE``.
+    """
+    base = get_cache_base()
+    if subdir:
+        if Path(subdir).name != subdir or subdir in (".", ".."):
+            raise ValueError(f"subdir must be a plain folder name, got {subdir!r}")
+        path = base / subdir
+    else:
+        path = base
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OSError(
+            exc.errno,
+            f"cannot create the posterml cache folder {str(path)!r} ({exc.strerror}); set "
+            f"${CACHE_ENV} to a writable folder",
+        ) from exc
     return path

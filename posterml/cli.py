@@ -9,13 +9,22 @@
 - ``posterml ksweep``: cross-validated ML-kNN scores for every k from one search;
 - ``posterml compare``: the model comparison benchmark (a checkout's ``benchmarks/``).
 
-Bad input (missing files, unknown names, corrupt model files) prints one line naming the
-problem and exits with status 2.
+Bad input (missing files, unknown names, out-of-range numbers, corrupt or untrusted model
+files, an output file that exists without ``--overwrite``) prints one line naming the problem
+and exits with status 2; an unexpected failure prints one line and exits with status 1
+(``-v`` shows its traceback). Outputs are checked before any work and written under a
+temporary name, then moved into place: a failure never leaves a half-written file.
+Nothing is written outside ``--out``, the files a command is given and posterml's cache
+(``$POSTERML_CACHE``); onnxruntime's telemetry is off (``ORT_DISABLE_TELEMETRY=1`` unless
+set otherwise).
 """
 
 import argparse
+import contextlib
 import logging
+import os
 import sys
+import warnings
 
 import numpy as np
 
@@ -175,6 +184,56 @@ def _existing_files(paths):
     return [str(p) for p in paths]
 
 
+def _output_file(path, overwrite, suffixes=None):
+    """Check ``--out`` before any work: suffix, folder, existing file (``--overwrite``)."""
+    from pathlib import Path
+
+    from posterml.persistence import _output_path
+
+    if suffixes is not None and Path(path).suffix.lower() not in suffixes:
+        raise ValueError(f"--out {path!r} must end with {' or '.join(suffixes)}")
+    return _output_path(path, overwrite, hint="pass --overwrite")
+
+
+def _check_reads_posters(model, path):
+    """Refuse a model fitted on a numeric matrix: it cannot take posters or a movies frame.
+
+    A pipeline fitted on a frame has ``feature_names_in_``; one fitted on poster paths (a
+    poster transformer first) has no ``n_features_in_``.
+    """
+    n = getattr(model, "n_features_in_", None)
+    if not hasattr(model, "feature_names_in_") and n is not None:
+        raise ValueError(
+            f"{path} holds a {type(model).__name__} fitted on {n} numeric feature columns, not "
+            "a pipeline that reads posters: save a features + model pipeline with "
+            "`posterml train`"
+        )
+
+
+def _scores(model, path, call):
+    """``call()`` (predict or predict_proba), naming the model file when it fails."""
+    from posterml.io import PosterReadError
+
+    try:
+        return call()
+    except PosterReadError:
+        raise
+    except (ValueError, TypeError, KeyError, IndexError) as exc:
+        raise ValueError(
+            f"{path} cannot score these movies ({type(exc).__name__}: {exc}); was it "
+            "trained by `posterml train` on this kind of data?"
+        ) from exc
+
+
+def _check_genre_columns(scores, genres, path):
+    width = np.shape(scores)[1] if np.ndim(scores) == 2 else None
+    if width != len(genres):
+        raise ValueError(
+            f"{path} gives {width} genre scores per movie but its genres_ lists "
+            f"{len(genres)} genres: the file is inconsistent; train it again"
+        )
+
+
 def _poster_frame(paths, model):
     """A movies frame holding only poster paths, with the other columns a model expects."""
     import pandas as pd
@@ -190,28 +249,58 @@ def _poster_frame(paths, model):
 
 def cmd_predict(args):
     paths = _existing_files(args.posters)
-    if args.top < 1:
-        raise ValueError(f"--top must be at least 1, got {args.top}")
     if args.model is None:
         from posterml.datasets import predict_genres
+        from posterml.datasets._sample import _sample
 
-        _print_ranked(paths, predict_genres(paths, top=args.top), args.json)
+        top = min(args.top, len(_sample().genres))
+        _print_ranked(paths, predict_genres(paths, top=top), args.json)
         return 0
-    from posterml.persistence import load_model
+    model = _load(args)
+    genres = _model_genres(model, args.model)
+    from posterml.labels import top_k_genres
 
-    model = load_model(args.model, trusted=args.trust, allow_pickle=args.allow_pickle)
+    _check_reads_posters(model, args.model)
+    X = _poster_frame(paths, model) if hasattr(model, "feature_names_in_") else paths
+    proba = _scores(model, args.model, lambda: _proba(model, X, len(genres)))
+    _check_genre_columns(proba, genres, args.model)
+    _print_ranked(paths, top_k_genres(proba, list(genres), k=min(args.top, len(genres))), args.json)
+    return 0
+
+
+def _load(args):
+    """``load_model`` for ``--model``, its refusals phrased with the command's flags."""
+    from posterml.persistence import UntrustedModelError, load_model
+
+    try:
+        return load_model(args.model, trusted=args.trust, allow_pickle=args.allow_pickle)
+    except UntrustedModelError as exc:
+        if exc.reason == "untrusted":
+            raise UntrustedModelError(
+                f"{args.model!r} holds types that are not trusted: {exc.types}; if you trust "
+                f"the file's origin, pass --trust {','.join(exc.types)}",
+                types=exc.types,
+            ) from exc
+        if exc.reason == "pickle" and not args.allow_pickle:
+            raise UntrustedModelError(
+                f"{args.model!r} is a pickle (joblib) file, which can run arbitrary code when "
+                "loaded; pass --allow-pickle only for a file you made yourself",
+                reason="pickle",
+            ) from exc
+        raise
+
+
+def _model_genres(model, path):
     genres = getattr(model, "genres_", None)
     if genres is None:
         raise ValueError(
-            f"{args.model} has no genres_ list: save models with `posterml train` (or set "
+            f"{path} has no genres_ list: save models with `posterml train` (or set "
             "model.genres_ = [...] before save_model)"
         )
-    from posterml.labels import top_k_genres
-
-    X = _poster_frame(paths, model) if hasattr(model, "feature_names_in_") else paths
-    proba = _proba(model, X, len(genres))
-    _print_ranked(paths, top_k_genres(proba, list(genres), k=min(args.top, len(genres))), args.json)
-    return 0
+    genres = list(genres)
+    if not genres or not all(isinstance(g, str) for g in genres) or len(set(genres)) < len(genres):
+        raise ValueError(f"{path} has an invalid genres_ list {genres!r}: train it again")
+    return genres
 
 
 def cmd_embed(args):
@@ -224,7 +313,10 @@ def cmd_embed(args):
     folder = Path(args.folder)
     if not folder.is_dir():
         raise FileNotFoundError(f"poster folder {str(folder)!r} does not exist")
-    paths = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    out = _output_file(args.out, args.overwrite, suffixes=(".npz",))
+    paths = sorted(
+        p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()
+    )
     if not paths:
         raise ValueError(f"no poster images ({', '.join(IMAGE_SUFFIXES)}) in {str(folder)!r}")
     embedder = CNNEmbedder(
@@ -233,11 +325,11 @@ def cmd_embed(args):
     X = embedder.fit_transform([str(p) for p in paths])
     kept = [p.name for p, ok in zip(paths, embedder.valid_mask_) if ok]
     skipped = embedder.skipped_
-    np.savez(
-        args.out,
-        ids=np.asarray(kept),
+    _atomic_npz(
+        out,
+        ids=np.asarray(kept, dtype=str),
         X=X,
-        skipped=np.asarray([str(p) for p in skipped["path"]]) if len(skipped) else np.array([]),
+        skipped=np.asarray([str(p) for p in skipped["path"]], dtype=str),
     )
     print(f"{len(kept)} posters embedded ({X.shape[1]} dimensions) -> {args.out}")
     for row in skipped.itertuples():
@@ -245,21 +337,39 @@ def cmd_embed(args):
     return 0 if kept else 2
 
 
+def _atomic_npz(path, **arrays):
+    """``np.savez`` into a temporary file beside ``path``, moved into place when complete."""
+    import uuid
+
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.tmp")
+    try:
+        with open(tmp, "wb") as fp:
+            np.savez(fp, **arrays)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
 def cmd_train(args):
     from posterml.features import make_fusion_pipeline
-    from posterml.persistence import save_model
+    from posterml.persistence import _kind, save_model
 
+    out = _output_file(args.out, args.overwrite)
+    _kind(out, None)  # a suffix that names no format fails now, not after the fit
+    features = list(dict.fromkeys(args.features))
     data = _dataset(args)
     train, dev, test = _split(data, args.seed)
     rows = train if args.holdout else np.arange(len(data.Y))
     keep = data.Y[rows].sum(axis=0) > 0
+    if not keep.any():
+        raise ValueError(f"no genre has a positive movie among the {len(rows)} training movies")
     genres = [g for g, ok in zip(data.genres, keep) if ok]
-    poster = tuple(f for f in args.features if f in ("cnn", "color", "pixels"))
+    poster = tuple(f for f in features if f in ("cnn", "color", "pixels"))
     pipe = make_fusion_pipeline(
         _estimator(args.model, args.k, args.seed),
         poster=poster or None,
-        keywords="keywords" in args.features,
-        metadata="metadata" in args.features,
+        keywords="keywords" in features,
+        metadata="metadata" in features,
     )
     _with_progress(pipe).fit(data.frame.iloc[rows], data.Y[rows][:, keep])
     pipe.genres_ = genres
@@ -268,12 +378,13 @@ def cmd_train(args):
         "seed": args.seed,
         "split": list(SPLIT),
         "rows": "train" if args.holdout else "all",
-        "features": list(args.features),
+        "n_movies": len(data.Y),
+        "features": features,
         "model": args.model,
     }
-    save_model(pipe, args.out)
+    save_model(pipe, out, overwrite=args.overwrite)
     print(
-        f"trained {args.model} on {', '.join(args.features)} features of {len(rows):,} "
+        f"trained {args.model} on {', '.join(features)} features of {len(rows):,} "
         f"{data.source} movies ({'the training split' if args.holdout else 'all movies'}), "
         f"{len(genres)} genres -> {args.out}"
     )
@@ -282,26 +393,36 @@ def cmd_train(args):
 
 def cmd_evaluate(args):
     from posterml.metrics import seed_metrics
-    from posterml.persistence import load_model
 
-    model = load_model(args.model, trusted=args.trust, allow_pickle=args.allow_pickle)
-    genres = getattr(model, "genres_", None)
-    if genres is None:
-        raise ValueError(f"{args.model} has no genres_ list: save models with `posterml train`")
-    info = getattr(model, "posterml_training_", {})
+    model = _load(args)
+    genres = _model_genres(model, args.model)
+    _check_reads_posters(model, args.model)
+    info = getattr(model, "posterml_training_", None)
+    info = info if isinstance(info, dict) else {}
     if info.get("rows") == "all":
-        print(
-            "warning: this model was trained on all movies; its test scores are optimistic",
-            file=sys.stderr,
-        )
+        _warn("this model was trained on all movies; its test scores are optimistic")
     data = _dataset(args)
     unknown = [g for g in genres if g not in list(data.genres)]
     if unknown:
         raise ValueError(f"the model predicts genres {unknown} that the dataset does not have")
-    _, _, test = _split(data, info.get("seed", args.seed))
+    unseen = [g for g in data.genres if g not in genres]
+    if unseen:
+        _warn(f"genres the model never saw are not scored: {unseen}")
+    source, n_trained = info.get("source"), info.get("n_movies")
+    if (source is not None and source != data.source) or (
+        n_trained is not None and n_trained != len(data.Y)
+    ):
+        _warn(
+            f"the model was trained on {n_trained or 'some'} {source} movies and is scored on "
+            f"{len(data.Y)} {data.source} movies: this test split is not the one it held out, "
+            "and may hold movies it was trained on"
+        )
+    seed = info.get("seed", args.seed)
+    _, _, test = _split(data, seed if isinstance(seed, int) else args.seed)
     columns = [list(data.genres).index(g) for g in genres]
     Y_true = data.Y[test][:, columns]
-    Y_pred = np.asarray(model.predict(data.frame.iloc[test]))
+    Y_pred = _scores(model, args.model, lambda: np.asarray(model.predict(data.frame.iloc[test])))
+    _check_genre_columns(Y_pred, genres, args.model)
     rows = {f"{info.get('model', 'model')} ({len(test)} test movies)": seed_metrics(Y_true, Y_pred)}
     print(_markdown_table(rows, list(next(iter(rows.values())))))
     return 0
@@ -331,6 +452,11 @@ def cmd_ksweep(args):
         X = _with_progress(features).fit_transform(data.frame)
         Y, groups, source = data.Y, data.frame["imdb_id"].to_numpy(), data.source
     keep = Y.sum(axis=0) >= args.folds
+    if not keep.any():
+        raise ValueError(
+            f"no genre has {args.folds} movies (one per fold) among the {len(Y)} movies: "
+            "use fewer --folds or more data"
+        )
     cv = MultilabelStratifiedGroupKFold(args.folds, random_state=args.seed)
     res = ksweep(X, Y[:, keep], args.k or SEED_K_VALUES, cv=cv, groups=groups)
     names = ["hamming_loss", "all_match", "at_least_one_match", "overall_f1"]
@@ -363,6 +489,34 @@ def cmd_compare(args, extra):
     return subprocess.run([sys.executable, str(script), *extra], check=False).returncode
 
 
+def _warn(message):
+    print(f"posterml: warning: {message}", file=sys.stderr)
+
+
+def _int_at_least(low):
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"must be at least {low}, got {value}")
+        return value
+
+    parse.__name__ = f"int >= {low}"  # argparse names the type in some messages
+    return parse
+
+
+_POSITIVE = _int_at_least(1)
+
+
+def _type_names(text):
+    names = [t.strip() for t in text.split(",") if t.strip()]
+    if not names:
+        raise argparse.ArgumentTypeError(f"expected a type name, got {text!r}")
+    return names
+
+
 def _add_data_args(parser):
     parser.add_argument(
         "--data",
@@ -376,14 +530,19 @@ def _add_data_args(parser):
         help="use seeded synthetic posters even where real data is found",
     )
     parser.add_argument(
-        "--n-synthetic", type=int, default=400, help="synthetic posters when no real data"
+        "--n-synthetic", type=_POSITIVE, default=400, help="synthetic posters when no real data"
     )
-    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument("--seed", type=_int_at_least(0), default=0, help="random seed (default 0)")
 
 
 def _add_model_file_args(parser):
     parser.add_argument(
-        "--trust", nargs="*", default=None, help="extra type names to trust in a .skops file"
+        "--trust",
+        type=_type_names,
+        action="extend",
+        metavar="TYPE[,TYPE...]",
+        default=None,
+        help="extra type names to trust in a .skops file (repeat, or separate with commas)",
     )
     parser.add_argument(
         "--allow-pickle",
@@ -409,7 +568,7 @@ def build_parser():
     predict.add_argument(
         "--model", help="a model saved by `posterml train` (default: ML-kNN on the bundled sample)"
     )
-    predict.add_argument("--top", type=int, default=3, help="genres per poster (default 3)")
+    predict.add_argument("--top", type=_POSITIVE, default=3, help="genres per poster (default 3)")
     predict.add_argument("--json", action="store_true", help="JSON instead of text")
     _add_model_file_args(predict)
     predict.set_defaults(func=cmd_predict)
@@ -417,15 +576,16 @@ def build_parser():
     embed = sub.add_parser("embed", help="CNN embeddings of every poster of a folder")
     embed.add_argument("folder", help="folder of poster images")
     embed.add_argument("--out", required=True, help="output .npz (ids, X, skipped)")
+    embed.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
     embed.add_argument("--backend", choices=("onnx", "torch"), default="onnx")
-    embed.add_argument("--batch-size", type=int, default=32)
+    embed.add_argument("--batch-size", type=_POSITIVE, default=32)
     embed.set_defaults(func=cmd_embed)
 
     train = sub.add_parser("train", help="fit features + model on a dataset and save it")
     _add_data_args(train)
     train.add_argument("--features", nargs="+", choices=FEATURES, default=["cnn"])
     train.add_argument("--model", choices=MODELS, default="mlknn")
-    train.add_argument("--k", type=int, default=10, help="neighbours of the kNN models")
+    train.add_argument("--k", type=_POSITIVE, default=10, help="neighbours of the kNN models")
     train.add_argument(
         "--all",
         dest="holdout",
@@ -433,6 +593,7 @@ def build_parser():
         help="fit on all movies, not the training split",
     )
     train.add_argument("--out", required=True, help="output model file (.skops or .joblib)")
+    train.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
     train.set_defaults(func=cmd_train)
 
     evaluate = sub.add_parser("evaluate", help="score a saved model on the dataset's test split")
@@ -445,8 +606,8 @@ def build_parser():
     _add_data_args(sweep)
     sweep.add_argument("--sample", action="store_true", help="the bundled sample's features")
     sweep.add_argument("--features", choices=FEATURES, default="cnn")
-    sweep.add_argument("--k", nargs="+", type=int, default=None, help="k values (seed 000's)")
-    sweep.add_argument("--folds", type=int, default=5)
+    sweep.add_argument("--k", nargs="+", type=_POSITIVE, default=None, help="k values (seed 000's)")
+    sweep.add_argument("--folds", type=_int_at_least(2), default=5, help="folds (default 5)")
     sweep.set_defaults(func=cmd_ksweep)
 
     compare = sub.add_parser(
@@ -459,6 +620,10 @@ def build_parser():
 
 
 def main(argv=None):
+    # onnxruntime (the CNN backend) otherwise writes a device id and a telemetry database
+    # under $XDG_CACHE_HOME/Microsoft and a session file in $TMPDIR: no posterml command
+    # writes outside the folders it is given and posterml's cache. Read at import time.
+    os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
     if args.command == "compare":
@@ -469,11 +634,47 @@ def main(argv=None):
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
-    try:
-        return args.func(args)
-    except (FileNotFoundError, ValueError, OSError) as exc:
-        print(f"posterml {args.command}: error: {exc}", file=sys.stderr)
-        return 2
+    # A file name that is not valid UTF-8 reaches us as surrogate escapes: print it back as
+    # the same bytes rather than failing on the first such poster.
+    # Messages name such files too: stderr escapes what it cannot encode (as Python's own
+    # stderr does), whatever stream it is.
+    for stream, errors in ((sys.stdout, "surrogateescape"), (sys.stderr, "backslashreplace")):
+        if getattr(stream, "errors", None) == "strict" and hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors=errors)
+    prefix = f"posterml {args.command}"
+    with warnings.catch_warnings():
+        warnings.showwarning = _one_line_warning
+        try:
+            return args.func(args)
+        except KeyboardInterrupt:
+            print(f"{prefix}: interrupted", file=sys.stderr)
+            return 130
+        # OSError covers missing, unreadable and unwritable files; ValueError bad values,
+        # unreadable posters and untrusted model files; ImportError a missing extra.
+        except (OSError, ValueError, ImportError) as exc:
+            print(f"{prefix}: error: {_one_line(exc)}", file=sys.stderr)
+            return 2
+        except Exception as exc:
+            if args.verbose:
+                raise
+            print(
+                f"{prefix}: internal error: {type(exc).__name__}: {_one_line(exc)} (run "
+                "`posterml -v ...` for the traceback, and please report it)",
+                file=sys.stderr,
+            )
+            return 1
+
+
+def _one_line(exc):
+    text = " ".join(str(exc).split()) if str(exc).strip() else type(exc).__name__
+    return text
+
+
+def _one_line_warning(message, category, filename, lineno, file=None, line=None):
+    stream = sys.stderr if file is None else file
+    # a closed stderr must not turn a warning into a failure
+    with contextlib.suppress(OSError, ValueError):
+        print(f"posterml: warning: {_one_line(message)}", file=stream)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -18,6 +18,7 @@ import io
 import json
 import logging
 import os
+import re
 import uuid
 import warnings
 from collections import Counter
@@ -223,30 +224,98 @@ def _read_json(path):
         return json.load(fp)
 
 
+def _is_int(value):
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _record_ok(record, index, fmt):
+    """Whether a parsed ``.ids.json`` has the fields and types this partition's must have."""
+    return (
+        isinstance(record, dict)
+        and record.get("partition") == index
+        and record.get("data_file") == _data_name(index, fmt)
+        and _is_int(record.get("data_bytes"))
+        and isinstance(record.get("data_sha256"), str)
+        and isinstance(record.get("ids"), list)
+        and isinstance(record.get("skipped"), list)
+        and all(isinstance(row, dict) and "id" in row for row in record["skipped"])
+    )
+
+
 def _read_record(out_dir, index, fmt):
-    """The partition's record when the partition is complete, else None."""
+    """The partition's record when the partition is complete, else None.
+
+    Complete: a well-formed record naming a data file of the recorded size.
+    """
     try:
         record = _read_json(out_dir / _record_name(index))
+    except (OSError, ValueError):
+        return None
+    if not _record_ok(record, index, fmt):
+        return None
+    try:
         size = os.path.getsize(out_dir / record["data_file"])
-    except (OSError, ValueError, KeyError, TypeError):
+    except OSError:
         return None
-    if record.get("partition") != index or record.get("data_file") != _data_name(index, fmt):
-        return None
-    return record if size == record.get("data_bytes") else None
+    return record if size == record["data_bytes"] else None
+
+
+def _uncommit_if_damaged(out_dir, index, record):
+    """True (after a warning, and deleting the record) if the data file fails its SHA-256.
+
+    Without its record the partition is incomplete, so the task recomputes it instead of
+    returning the damaged one as an earlier attempt's result.
+    """
+    data_path = out_dir / record["data_file"]
+    try:
+        ok = _sha256_file(data_path) == record["data_sha256"]
+    except OSError:
+        ok = False
+    if ok:
+        return False
+    message = (
+        f"{str(data_path)!r} does not match its record {_record_name(index)} (checksum): "
+        f"recomputing partition {index}"
+    )
+    logger.warning(message)
+    warnings.warn(message, UserWarning, stacklevel=3)
+    (out_dir / _record_name(index)).unlink(missing_ok=True)
+    return True
+
+
+def _sha256_file(path):
+    digest = hashlib.sha256()
+    with open(path, "rb") as fp:
+        while chunk := fp.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+# The only names extract_features writes (and overwrite=True deletes): a user's own
+# "part-notes.json" or ".part-old.tmp" beside them is never touched.
+_OWN_FILE = re.compile(
+    r"part-\d{5,}\.(?:npy|parquet|ids\.json)"
+    r"|\.(?:part-\d{5,}\.(?:npy|parquet|ids\.json)|_manifest\.json)\.[0-9a-f]+\.tmp"
+)
+_OWN_TMP = re.compile(r"\..*\.tmp")
 
 
 def _part_files(out_dir):
-    return [
-        p
-        for p in out_dir.iterdir()
-        if (p.name.startswith("part-") and p.suffix in (".npy", ".parquet", ".json"))
-        or (p.name.startswith(".part-") and p.name.endswith(".tmp"))
-    ]
+    """extract_features' partition files and temporary files in ``out_dir``."""
+    return [p for p in out_dir.iterdir() if _OWN_FILE.fullmatch(p.name) and not p.is_dir()]
+
+
+def _foreign_files(out_dir):
+    """Entries of ``out_dir`` that extract_features did not write."""
+    return sorted(
+        p.name for p in out_dir.iterdir() if p.name != MANIFEST and not _OWN_FILE.fullmatch(p.name)
+    )
 
 
 def _remove_stale_tmp(out_dir):
-    for p in out_dir.glob(".part-*.tmp"):
-        p.unlink(missing_ok=True)
+    for p in _part_files(out_dir):
+        if _OWN_TMP.fullmatch(p.name):
+            p.unlink(missing_ok=True)
 
 
 # ------------------------------------------------------------------ one partition
@@ -372,7 +441,60 @@ def _manifest_mismatch(old, new):
     return lines
 
 
+def _manifest_problem(manifest):
+    """What makes a parsed manifest unusable (tampered, damaged, newer), or None."""
+    if not isinstance(manifest, dict):
+        return f"a JSON {type(manifest).__name__}, not an object"
+    version = manifest.get("version")
+    if not _is_int(version) or version < 1:
+        return f"version {version!r}"
+    if version > _MANIFEST_VERSION:
+        return (
+            f"version {version}, written by a newer posterml (this one reads version "
+            f"{_MANIFEST_VERSION})"
+        )
+    if manifest.get("format") not in _FORMATS:
+        return f"format {manifest.get('format')!r} is not one of {_FORMATS}"
+    numbers = {k: manifest.get(k) for k in ("n_rows", "partition_size", "n_partitions")}
+    bad = [f"{k} {v!r}" for k, v in numbers.items() if not _is_int(v) or v < 1]
+    if bad:
+        return ", ".join(bad)
+    if numbers["n_partitions"] != -(-numbers["n_rows"] // numbers["partition_size"]):
+        return (
+            f"n_partitions {numbers['n_partitions']} does not fit n_rows {numbers['n_rows']} "
+            f"and partition_size {numbers['partition_size']}"
+        )
+    ids = manifest.get("ids")
+    if not isinstance(ids, list) or len(ids) != numbers["n_rows"]:
+        return f"its ids are not a list of n_rows ({numbers['n_rows']}) ids"
+    try:
+        same = _sha256_json(ids) == manifest.get("ids_sha256")
+    except (TypeError, ValueError):
+        same = False
+    if not same:
+        return "its ids do not match ids_sha256"
+    return None
+
+
+def _read_manifest(path):
+    """The manifest at ``path``, or a ValueError naming the file and what is wrong."""
+    try:
+        manifest = _read_json(path)
+    except (OSError, ValueError) as exc:
+        problem = f"{type(exc).__name__}: {exc}"
+    else:
+        problem = _manifest_problem(manifest)
+    if problem is not None:
+        raise ValueError(
+            f"{str(path)!r} is not a valid extract_features manifest ({problem}): re-run "
+            "extract_features with overwrite=True to start over"
+        )
+    return manifest
+
+
 def _prepare_out_dir(out_dir, manifest, overwrite):
+    if out_dir.exists() and not out_dir.is_dir():
+        raise NotADirectoryError(f"out_dir {str(out_dir)!r} exists and is not a folder")
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / MANIFEST
     if overwrite:
@@ -380,12 +502,7 @@ def _prepare_out_dir(out_dir, manifest, overwrite):
             p.unlink(missing_ok=True)
         path.unlink(missing_ok=True)
     elif path.exists():
-        try:
-            old = _read_json(path)
-        except (OSError, ValueError) as exc:
-            raise ValueError(
-                f"cannot read the manifest {str(path)!r} ({exc}); pass overwrite=True to start over"
-            ) from None
+        old = _read_manifest(path)
         mismatch = _manifest_mismatch(old, manifest)
         if mismatch:
             raise ValueError(
@@ -398,6 +515,13 @@ def _prepare_out_dir(out_dir, manifest, overwrite):
         raise ValueError(
             f"{str(out_dir)!r} holds part-* files but no {MANIFEST}: pass overwrite=True to "
             "replace them, or choose another out_dir"
+        )
+    elif foreign := _foreign_files(out_dir):
+        shown = ", ".join(repr(n) for n in foreign[:3]) + (" ..." if len(foreign) > 3 else "")
+        raise ValueError(
+            f"out_dir {str(out_dir)!r} is not empty and is no extract_features output "
+            f"({len(foreign)} other entries: {shown}): choose an empty or new folder, or pass "
+            "overwrite=True to write beside them (they are left untouched)"
         )
     _write_json(path, manifest)
 
@@ -441,7 +565,9 @@ def extract_features(
         ``DominantColorBrightness()`` or ``CNNEmbedder()``. It is cloned on the workers:
         anything it learned from an earlier ``fit`` is dropped.
     out_dir : str or path-like
-        Folder for the partition files and ``_manifest.json`` (created).
+        Folder for the partition files and ``_manifest.json`` (created). It must be new,
+        empty, or an earlier output of this function: a folder holding other files is
+        refused unless ``overwrite=True``.
     ids : sequence of str or int, optional
         One unique id per poster. Default: the DataFrame's ``imdb_id`` column, or the
         positions ``0 .. n-1`` for a sequence of paths.
@@ -466,7 +592,10 @@ def extract_features(
         (one task per GPU at a time).
     overwrite : bool, default=False
         Delete the partition files and manifest of an earlier, different extraction in
-        ``out_dir`` instead of refusing.
+        ``out_dir`` instead of refusing (and write beside other files there). Only the
+        names this function writes (``_manifest.json``, ``part-NNNNN.npy``,
+        ``part-NNNNN.parquet``, ``part-NNNNN.ids.json`` and their temporary files) are
+        ever deleted.
     verbose : bool, default=False
         Show a progress bar over the partitions (when the output is a terminal).
 
@@ -483,7 +612,10 @@ def extract_features(
     ------
     ValueError
         For duplicated ids, an ``out_dir`` holding a different extraction (naming what
-        differs), no running Dask client, or invalid parameters.
+        differs), other files, or a damaged manifest, no running Dask client, or invalid
+        parameters.
+    NotADirectoryError
+        If ``out_dir`` is an existing file.
     ImportError
         Without dask.distributed (``pip install 'posterml[dask]'``), or pyarrow for
         ``format="parquet"``.
@@ -499,7 +631,8 @@ def extract_features(
     The manifest stores the transformer's class and parameters (except ``n_jobs`` and
     ``verbose``), ``on_error``, ``format``, the partitioning and hashes of the ids and
     paths. A call with the same values resumes; any other is refused unless
-    ``overwrite=True``.
+    ``overwrite=True``. A resume checks every complete partition's SHA-256 against its
+    record and recomputes (with a warning) one damaged on disk.
 
     Workers also emit the transformer's own per-batch skip warnings and log lines.
 
@@ -583,7 +716,8 @@ def extract_features(
     records, pending = {}, []
     for i in range(n_partitions):
         record = _read_record(out_dir, i, format)
-        if record is None:
+        # Checksums too: a partition damaged on disk is recomputed, not reused.
+        if record is None or _uncommit_if_damaged(out_dir, i, record):
             pending.append(i)
         else:
             records[i] = record
@@ -668,15 +802,23 @@ def _load_part(out_dir, index, record, fmt):
     if hashlib.sha256(data).hexdigest() != record["data_sha256"]:
         raise ValueError(
             f"{str(path)!r} does not match its record {_record_name(index)} (checksum): "
-            "delete both and re-run extract_features"
+            "re-run extract_features with the same arguments to recompute it"
         )
-    if fmt == "npy":
-        X = np.load(io.BytesIO(data), allow_pickle=False)
-    else:
-        frame = pd.read_parquet(io.BytesIO(data))
-        if frame["imdb_id"].tolist() != record["ids"]:
-            raise ValueError(f"the imdb_id column of {str(path)!r} differs from its record")
-        X = frame.drop(columns="imdb_id").to_numpy()
+    try:
+        if fmt == "npy":
+            X = np.load(io.BytesIO(data), allow_pickle=False)
+        else:
+            frame = pd.read_parquet(io.BytesIO(data))
+            ids = frame["imdb_id"].tolist()
+            X = frame.drop(columns="imdb_id").to_numpy()
+    except Exception as exc:  # numpy / pyarrow on a file whose record was forged with it
+        raise ValueError(
+            f"{str(path)!r} is not a readable {fmt} partition ({type(exc).__name__}: {exc})"
+        ) from exc
+    if fmt == "parquet" and ids != record["ids"]:
+        raise ValueError(f"the imdb_id column of {str(path)!r} differs from its record")
+    if X.ndim != 2:
+        raise ValueError(f"{str(path)!r} holds an array of shape {X.shape}, not rows of features")
     if len(X) != len(record["ids"]):
         raise ValueError(
             f"{str(path)!r} has {len(X)} rows but its record lists {len(record['ids'])} ids"
@@ -704,8 +846,9 @@ def load_features(out_dir):
         Without a manifest, or when a partition is incomplete (naming it).
     ValueError
         When the partitions do not hold every id of the manifest exactly once (written or
-        skipped), naming the duplicated, missing or unexpected ids, or when a file does not
-        match its record.
+        skipped), naming the duplicated, missing or unexpected ids, when a file does not
+        match its record (SHA-256), or when the manifest is damaged, tampered with (its ids
+        no longer match their hash) or written by a newer posterml.
 
     Examples
     --------
@@ -718,7 +861,7 @@ def load_features(out_dir):
             f"{str(manifest_path)!r} does not exist: {str(out_dir)!r} is not an "
             "extract_features output"
         )
-    manifest = _read_json(manifest_path)
+    manifest = _read_manifest(manifest_path)
     fmt, size, expected = manifest["format"], manifest["partition_size"], manifest["ids"]
     blocks, all_ids, problems = [], [], []
     for i in range(manifest["n_partitions"]):

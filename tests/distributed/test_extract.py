@@ -10,6 +10,7 @@ import signal
 import sys
 import threading
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -439,3 +440,158 @@ def test_worker_killed_mid_job_loses_and_duplicates_nothing(tmp_path):
     local = PixelFlattener(size=(8, 8)).fit_transform([p for i, p in enumerate(paths) if i != 17])
     np.testing.assert_array_equal(X, local)
     assert not [p for p in out.iterdir() if p.name.endswith(".tmp")]
+
+
+# ------------------------------------------------------------------ hostile folders and files
+
+
+@pytest.fixture(scope="module")
+def extracted(client, posters, tmp_path_factory):
+    """A finished extraction (5 partitions) to copy and damage, and its features."""
+    out = tmp_path_factory.mktemp("extracted") / "feat"
+    extract_features(
+        posters["frame"], PixelFlattener(size=(8, 8)), out, client=client, partition_size=7
+    )
+    return out, load_features(out)
+
+
+def _copy(extracted, tmp_path):
+    import shutil
+
+    return Path(shutil.copytree(extracted[0], tmp_path / "feat"))
+
+
+def _again(posters, out, client, **kwargs):
+    return extract_features(
+        posters["frame"], PixelFlattener(size=(8, 8)), out, client=client, partition_size=7,
+        **kwargs,
+    )  # fmt: skip
+
+
+def test_refuses_a_folder_of_other_files_and_never_deletes_them(client, posters, tmp_path):
+    out = tmp_path / "mine"
+    out.mkdir()
+    own = {"notes.txt": b"my notes", "part-notes.json": b"{}", ".part-old.tmp": b"old"}
+    for name, data in own.items():
+        (out / name).write_bytes(data)
+    with pytest.raises(ValueError, match=r"is not empty and is no extract_features output") as e:
+        _again(posters, out, client)
+    assert "'.part-old.tmp', 'notes.txt', 'part-notes.json'" in str(e.value)
+    assert not (out / "_manifest.json").exists()
+    _again(posters, out, client, overwrite=True)  # beside them
+    assert load_features(out)[1].shape == (30, 192)
+    # a different extraction with overwrite=True replaces only extract_features' files
+    extract_features(
+        posters["frame"], PixelFlattener(size=(4, 4)), out, client=client, partition_size=7,
+        overwrite=True,
+    )  # fmt: skip
+    assert load_features(out)[1].shape == (30, 48)
+    for name, data in own.items():
+        assert (out / name).read_bytes() == data, name
+
+
+def test_out_dir_that_is_a_file(posters, tmp_path):
+    (tmp_path / "f").write_text("x")
+    with pytest.raises(NotADirectoryError, match="exists and is not a folder"):
+        extract_features(posters["good"]["poster_path"][:2], PixelFlattener(), tmp_path / "f")
+
+
+def _edit_manifest(out, edit):
+    path = out / "_manifest.json"
+    if callable(edit):
+        manifest = json.loads(path.read_text())
+        edit(manifest)
+        path.write_text(json.dumps(manifest))
+    else:
+        path.write_text(edit)
+
+
+def _swap_ids(m):
+    m["ids"][0], m["ids"][1] = m["ids"][1], m["ids"][0]
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (_swap_ids, "its ids do not match ids_sha256"),
+        (lambda m: m.update(format="npy/../../../etc/passwd"), "format 'npy/../../../etc/passwd'"),
+        (lambda m: m.update(version=99), "version 99, written by a newer posterml"),
+        (lambda m: m.update(n_partitions=2), "n_partitions 2 does not fit"),
+        (lambda m: m.pop("partition_size"), "partition_size None"),
+        (lambda m: m.update(ids="all"), "its ids are not a list"),
+        ("{not json", "JSONDecodeError"),
+        ("[1, 2]", "a JSON list, not an object"),
+    ],
+)
+def test_a_tampered_manifest_is_refused(client, posters, extracted, tmp_path, edit, message):
+    out = _copy(extracted, tmp_path)
+    _edit_manifest(out, edit)
+    for attempt in (lambda: load_features(out), lambda: _again(posters, out, client)):
+        with pytest.raises(ValueError, match="is not a valid extract_features manifest") as e:
+            attempt()
+        assert message in str(e.value)
+        assert str(out / "_manifest.json") in str(e.value)
+    # overwrite=True starts over and gives the same features
+    _again(posters, out, client, overwrite=True)
+    np.testing.assert_array_equal(load_features(out)[1], extracted[1][1])
+
+
+def test_a_partition_damaged_on_disk_is_caught_and_recomputed(client, posters, extracted, tmp_path):
+    out = _copy(extracted, tmp_path)
+    path = out / "part-00001.npy"
+    data = bytearray(path.read_bytes())
+    data[-5] ^= 0xFF  # same size: only the checksum can tell
+    path.write_bytes(bytes(data))
+    with pytest.raises(ValueError, match=r"part-00001.npy' does not match its record .*checksum"):
+        load_features(out)
+    with pytest.warns(UserWarning, match="checksum.*recomputing partition 1"):
+        summary = _again(posters, out, client)
+    assert (summary.partitions_done, summary.partitions_skipped) == (1, 4)
+    ids, X = load_features(out)
+    np.testing.assert_array_equal(ids, extracted[1][0])
+    np.testing.assert_array_equal(X, extracted[1][1])
+
+    (out / "part-00003.npy").write_bytes(b"")  # truncated: incomplete, and re-run finishes it
+    with pytest.raises(FileNotFoundError, match="partition 3 .*incomplete"):
+        load_features(out)
+    assert _again(posters, out, client).partitions_done == 1
+    np.testing.assert_array_equal(load_features(out)[1], extracted[1][1])
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        lambda r: r.update(skipped="none"),
+        lambda r: r.update(ids={"a": 1}),
+        lambda r: r.update(data_file="../../outside.npy"),
+        lambda r: r.update(data_bytes="12"),
+        lambda r: r.update(partition=0),
+    ],
+)
+def test_a_tampered_record_counts_as_incomplete(client, posters, extracted, tmp_path, edit):
+    out = _copy(extracted, tmp_path)
+    path = out / "part-00002.ids.json"
+    record = json.loads(path.read_text())
+    edit(record)
+    path.write_text(json.dumps(record))
+    with pytest.raises(FileNotFoundError, match="partition 2 .*incomplete"):
+        load_features(out)
+    assert _again(posters, out, client).partitions_done == 1
+    np.testing.assert_array_equal(load_features(out)[1], extracted[1][1])
+
+
+def test_ids_duplicated_across_inputs(posters, tmp_path):
+    frame = posters["frame"].copy()
+    frame.loc[5, "imdb_id"] = frame.loc[0, "imdb_id"]
+    with pytest.raises(ValueError, match=rf"1 are duplicated: '{frame.loc[0, 'imdb_id']}' \(x2\)"):
+        extract_features(frame, PixelFlattener(), tmp_path)
+    paths = posters["good"]["poster_path"].tolist()[:3]
+    with pytest.raises(ValueError, match=r"1 are duplicated: 1 \(x2\)"):
+        extract_features(paths, PixelFlattener(), tmp_path, ids=[1, np.int64(1), 2])
+    with pytest.raises(TypeError, match="all str or all int"):
+        extract_features(paths, PixelFlattener(), tmp_path, ids=["1", 1, 2])
+    with pytest.raises(TypeError, match="got float nan at position 1"):
+        extract_features(paths, PixelFlattener(), tmp_path, ids=["a", float("nan"), "c"])
+    with pytest.raises(TypeError, match="got bool True at position 0"):
+        extract_features(paths, PixelFlattener(), tmp_path, ids=[True, 2, 3])
+    assert not list(tmp_path.iterdir())  # refused before writing anything
