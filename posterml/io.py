@@ -622,31 +622,52 @@ def _object_array(images):
 
 
 class _SkipReportStateMixin:
-    """Store the ``skipped_`` report (a DataFrame) as plain lists when pickled or saved.
+    """Store report DataFrames (``skipped_``, ``unparsed_``) as plain lists when pickled or saved.
 
     skops, the safe model format, cannot hold pandas objects; a fitted pipeline with a poster
-    step must still save. The report is rebuilt, identical, when the object is loaded.
+    or metadata step must still save. The report is rebuilt when the object is loaded, with
+    its columns' dtypes; an object cell that is not a plain ``str``, ``int``, ``float``,
+    ``bool`` or None is stored as its ``str``.
     """
+
+    _report_attributes = ("skipped_",)
 
     def __getstate__(self):
         state = dict(super().__getstate__())
-        report = state.get("skipped_")
-        if isinstance(report, pd.DataFrame):
-            state["skipped_"] = {"__skip_report__": {c: report[c].tolist() for c in report.columns}}
+        for name in self._report_attributes:
+            report = state.get(name)
+            if isinstance(report, pd.DataFrame):
+                state[name] = {
+                    "__skip_report__": {c: _plain_list(report[c]) for c in report.columns},
+                    "dtypes": {c: str(report[c].dtype) for c in report.columns},
+                }
         return state
 
     def __setstate__(self, state):
-        report = state.get("skipped_")
-        if isinstance(report, dict) and "__skip_report__" in report:
-            columns = report["__skip_report__"]
-            frame = pd.DataFrame(columns, columns=list(columns))
-            if "index" in frame:
-                frame["index"] = frame["index"].astype(np.int64)
-            state = {**state, "skipped_": frame}
+        state = dict(state)
+        for name in self._report_attributes:
+            report = state.get(name)
+            if isinstance(report, dict) and "__skip_report__" in report:
+                columns = report["__skip_report__"]
+                frame = pd.DataFrame(columns, columns=list(columns))
+                dtypes = report.get("dtypes", {"index": "int64"} if "index" in frame else {})
+                for column, dtype in dtypes.items():
+                    if dtype != "object" and column in frame:
+                        frame[column] = frame[column].astype(dtype)
+                    elif column in frame:
+                        frame[column] = frame[column].astype(object)
+                state[name] = frame
         if hasattr(super(), "__setstate__"):
             super().__setstate__(state)
         else:
             self.__dict__.update(state)
+
+
+def _plain_list(column):
+    values = column.tolist()
+    if column.dtype != object:
+        return values
+    return [v if v is None or type(v) in (str, int, float, bool) else str(v) for v in values]
 
 
 class PosterReader(_SkipReportStateMixin, TransformerMixin, BaseEstimator):

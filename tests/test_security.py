@@ -569,12 +569,6 @@ def test_cache_folder_follows_the_environment(tmp_path, monkeypatch):
         get_cache_dir("cnn")
 
 
-@pytest.mark.xfail(
-    reason="posterml/features/_cnn.py imports onnxruntime without ORT_DISABLE_TELEMETRY, so "
-    "onnxruntime writes $XDG_CACHE_HOME/Microsoft/DeveloperTools/.onnxruntime/* and "
-    "$TMPDIR/.ses when the library (not the CLI, which sets it) runs a CNN; reported",
-    strict=False,
-)
 def test_library_onnxruntime_use_writes_no_telemetry(tmp_path):
     pytest.importorskip("onnxruntime")
     pytest.importorskip("onnx")

@@ -32,6 +32,7 @@ import logging
 import math
 import os
 import re
+import sys
 import tempfile
 import threading
 import warnings
@@ -159,6 +160,11 @@ def _import_torch():
 
 
 def _import_onnxruntime():
+    # onnxruntime writes a device id and a telemetry database under $XDG_CACHE_HOME/Microsoft
+    # and a session file in $TMPDIR when it is imported, unless ORT_DISABLE_TELEMETRY is set:
+    # posterml writes only into the folders a user chose. A value the user set wins.
+    if "onnxruntime" not in sys.modules:
+        os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
     try:
         import onnxruntime
     except ImportError as exc:

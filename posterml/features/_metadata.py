@@ -15,6 +15,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from posterml.features._base import check_float_dtype
 from posterml.features._keywords import _is_missing, _unique_names
+from posterml.io import _SkipReportStateMixin
 
 __all__ = ["MovieMetadata"]
 
@@ -101,7 +102,7 @@ def _missing_text(value):
     return isinstance(value, str) and value.strip().casefold() in _MISSING_TEXT
 
 
-class MovieMetadata(TransformerMixin, BaseEstimator):
+class MovieMetadata(_SkipReportStateMixin, TransformerMixin, BaseEstimator):
     """Parse OMDb metadata (as the dataset loaders return it) into numeric features.
 
     Numbers (year, runtime, IMDb rating and votes, box office, Metascore) are parsed from
@@ -210,6 +211,8 @@ class MovieMetadata(TransformerMixin, BaseEstimator):
     >>> meta.categories_["rated"]
     ['NOT RATED', 'PG', 'R']
     """
+
+    _report_attributes = ("unparsed_",)
 
     _parameter_constraints = {
         **{name: [str, None] for name in (*_NUMERIC_FIELDS, *_CATEGORICAL_FIELDS)},

@@ -611,3 +611,22 @@ def test_real_raw_omdb_file(data_root):
     assert meta.unparsed_.empty
     assert out["year_missing"].sum() == (raw["Released"] == "N/A").sum()
     assert out["runtime"].dropna().gt(0).all()
+
+
+def test_unparsed_report_survives_skops_and_pickle(tmp_path):
+    # skops cannot hold a DataFrame: unparsed_ travels as lists and comes back identical
+    from posterml.persistence import load_model, save_model
+
+    X = pd.DataFrame(
+        {"year": ["1999", "abc", "2001"], "runtime": ["100 min", "x", "90 min"]},
+        index=["tt1", "tt2", "tt3"],
+    )
+    fields = dict.fromkeys(
+        ["imdb_rating", "imdb_votes", "box_office", "metascore", "rated", "language", "country"]
+    )
+    model = MovieMetadata(**fields).fit(X)
+    assert len(model.unparsed_) == 2
+    save_model(model, tmp_path / "m.skops")
+    for loaded in (load_model(tmp_path / "m.skops"), pickle.loads(pickle.dumps(model))):
+        pd.testing.assert_frame_equal(loaded.unparsed_, model.unparsed_)
+        np.testing.assert_array_equal(loaded.transform(X), model.transform(X))
