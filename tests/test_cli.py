@@ -4,6 +4,7 @@ import os
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -451,3 +452,22 @@ def test_a_pipeline_fitted_on_poster_paths_still_predicts(run, trained, tmp_path
     code, out, _ = run("predict", posters[0], "--model", tmp_path / "paths.skops", "--top", "2")
     assert code == 0
     assert out.startswith(posters[0] + ": ")
+
+
+def test_cli_docs_show_the_current_help():
+    # docs/user_guide/cli.rst embeds every command's --help; refresh_cli_help.py rewrites it
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[1] / "docs" / "refresh_cli_help.py"
+    spec = importlib.util.spec_from_file_location("refresh_cli_help", path)
+    refresh = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(refresh)
+    page = refresh.PAGE.read_text(encoding="utf-8")
+    blocks = refresh._BLOCK.findall(page)
+    assert len(blocks) == 7  # posterml, info, predict, embed, train, evaluate, ksweep
+    new, _ = refresh.refreshed(page)
+
+    def words(text):  # argparse wraps differently across Python versions
+        return " ".join(text.split())
+
+    assert words(new) == words(page), "stale --help in cli.rst: run python docs/refresh_cli_help.py"
