@@ -27,8 +27,10 @@ class MLkNN(_NeighborLabelBase):
     ----------
     k : int, default=10
         Number of neighbours.
-    s : float, default=1.0
-        Laplace smoothing (the paper uses 1).
+    s : float in [1e-100, 1e100], default=1.0
+        Laplace smoothing (the paper uses 1). The bounds keep every float64 probability
+        finite and non-zero: far outside them the joint probabilities of a label underflow
+        to 0 (or the denominators overflow) and its posterior would be 0 / 0.
     metric : {"euclidean", "cosine", "inner_product"}, default="euclidean"
     backend : {"auto", "faiss-gpu", "torch-cuda", "faiss-cpu", "numpy", "torch-cpu"}
         Neighbour search backend, see :class:`posterml.neighbors.NeighborSearch`.
@@ -44,8 +46,14 @@ class MLkNN(_NeighborLabelBase):
         ``"paper"``: a training instance is not its own neighbour when counting memberships
         (Zhang & Zhou, Fig. 1, step 3) and a label is predicted when its posterior is strictly
         larger than its complement's. ``"skmultilearn"``: reproduce scikit-multilearn, which
-        counts each training point as its own first neighbour (so the counts are biased
-        towards the point's own labels) and predicts on ``p_true >= p_false``.
+        counts each training point among its own ``k`` neighbours (so the counts are biased
+        towards the point's own labels) and predicts on ``p_true >= p_false``. With exact
+        duplicates the point and its copies tie at distance 0 and, as everywhere, the lower
+        training index comes first: for ``k`` smaller than the group of copies a later copy
+        counts earlier ones instead of itself (scikit-learn's brute search, which
+        scikit-multilearn calls, orders these ties the same way in practice but does not
+        document it). The decisions ``>=`` and ``>`` part only where a label's two joint
+        probabilities are equal in float64.
     on_empty_label : {"raise", "warn"}, default="raise"
         What to do when a label column has no positive training example (it can then never be
         predicted): raise a ValueError naming it, or warn and go on.
@@ -54,8 +62,12 @@ class MLkNN(_NeighborLabelBase):
     ----------
     classes_ : ndarray
         ``arange(n_labels)`` for an indicator matrix, else the class labels of ``y``.
-    prior_true_ : ndarray of shape (n_labels,)
-        ``P(H1_l)``; ``1 - prior_true_`` is ``P(H0_l)``.
+    prior_true_, prior_false_ : ndarray of shape (n_labels,)
+        ``P(H1_l)`` and ``P(H0_l) = 1 - P(H1_l)``. ``compat="paper"`` computes
+        ``P(H0_l) = (s + #negatives) / (2s + n)`` directly: ``1 - P(H1_l)`` cancels to 0 in
+        float64 for a label on every training point once ``s < n * 1e-16``.
+        ``compat="skmultilearn"`` computes ``1 - prior_true_``, as scikit-multilearn does (so
+        such a label's ``P(H0) P(E|H0)`` is 0, its posterior 1 and its log-odds ``+inf``).
     cond_true_, cond_false_ : ndarray of shape (n_labels, k + 1)
         ``P(E_j | H1_l)`` and ``P(E_j | H0_l)``.
     backend_ : str
@@ -85,7 +97,8 @@ class MLkNN(_NeighborLabelBase):
 
     _parameter_constraints: dict = {
         **_NeighborLabelBase._parameter_constraints,
-        "s": [Interval(Real, 0, None, closed="neither")],
+        # within these bounds no float64 table under- or overflows (see the docstring)
+        "s": [Interval(Real, 1e-100, 1e100, closed="both")],
         "compat": [StrOptions({"paper", "skmultilearn"})],
         "on_empty_label": [StrOptions({"raise", "warn"})],
     }
@@ -127,6 +140,15 @@ class MLkNN(_NeighborLabelBase):
         Returns
         -------
         self : MLkNN
+
+        Raises
+        ------
+        ValueError
+            ``k`` larger than the training points each point can see (``n - 1``, or ``n``
+            with ``compat="skmultilearn"``): ``"k=... is too large for n training
+            samples"``; a label column without positives (``on_empty_label="raise"``); a
+            label vector with one class; a feature row too large for the float32 search
+            (:meth:`posterml.neighbors.NeighborSearch.fit`).
         """
         self._validate_params()
         X, Y = self._validate_fit_data(X, y)
@@ -162,8 +184,8 @@ class MLkNN(_NeighborLabelBase):
         return counts
 
     def _fit_probabilities(self, Y, counts):
-        self.prior_true_, self.cond_true_, self.cond_false_ = _likelihood_tables(
-            Y, counts, self.k, float(self.s)
+        self.prior_true_, self.prior_false_, self.cond_true_, self.cond_false_ = _likelihood_tables(
+            Y, counts, self.k, float(self.s), complement=self.compat == "skmultilearn"
         )
         self.n_labels_ = Y.shape[1]
 
@@ -180,7 +202,10 @@ class MLkNN(_NeighborLabelBase):
     def _joint_from_counts(self, counts):
         rows = np.arange(self.n_labels_)
         p_true = self.prior_true_ * self.cond_true_[rows, counts]
-        p_false = (1 - self.prior_true_) * self.cond_false_[rows, counts]
+        # models pickled before prior_false_ existed: the complement, as they computed it
+        prior_false = getattr(self, "prior_false_", None)
+        prior_false = 1 - self.prior_true_ if prior_false is None else prior_false
+        p_false = prior_false * self.cond_false_[rows, counts]
         return p_true, p_false
 
     def predict_proba(self, X):
@@ -211,23 +236,33 @@ class MLkNN(_NeighborLabelBase):
         return self._format_prediction(positive, p_true / (p_true + p_false))
 
     def decision_function(self, X):
-        """Log posterior odds ``log P(H1|E) - log P(H0|E)`` per label (> 0 means predicted)."""
+        """Log posterior odds ``log P(H1|E) - log P(H0|E)`` per label (> 0 means predicted).
+
+        Finite, but with ``compat="skmultilearn"`` ``+inf`` for a label on every training
+        point when ``1 - prior_true_`` rounds to 0 (see ``prior_false_``).
+        """
         X = self._validate_predict_data(X)
         p_true, p_false = self._joint(X)
-        log_odds = np.log(p_true) - np.log(p_false)
+        with np.errstate(divide="ignore"):
+            log_odds = np.log(p_true) - np.log(p_false)
         if self._single_label and len(self.classes_) == 2:
             return log_odds[:, 0]
         return log_odds
 
 
-def _likelihood_tables(Y, counts, k, s):
-    """Priors ``P(H1_l)`` and likelihoods ``P(E_j|H1_l)``, ``P(E_j|H0_l)`` (Zhang & Zhou, Fig. 1).
+def _likelihood_tables(Y, counts, k, s, complement=False):
+    """Priors ``P(H1_l)``, ``P(H0_l)`` and likelihoods ``P(E_j|H1_l)``, ``P(E_j|H0_l)``
+    (Zhang & Zhou, Fig. 1).
 
     Same float64 expressions, in the same order, as scikit-multilearn: compat mode must
-    reproduce its ``p_true >= p_false`` decisions bit for bit.
+    reproduce its ``p_true >= p_false`` decisions bit for bit. ``complement``: ``P(H0_l)``
+    as scikit-multilearn's ``1 - P(H1_l)``; else ``(s + #negatives) / (2s + n)``, which does
+    not cancel to 0 for a label on every point when ``s`` is tiny.
     """
     n, n_labels = Y.shape
-    prior_true = (s + Y.sum(axis=0, dtype=np.float64)) / (s * 2 + n)
+    positives = Y.sum(axis=0, dtype=np.float64)
+    prior_true = (s + positives) / (s * 2 + n)
+    prior_false = 1 - prior_true if complement else (s + (n - positives)) / (s * 2 + n)
     # c[l, j]: training points with (without) label l of which j neighbours carry l.
     flat = (np.arange(n_labels) * (k + 1) + counts).ravel()
     positive = Y.ravel().astype(bool)
@@ -236,4 +271,4 @@ def _likelihood_tables(Y, counts, k, s):
     c_false = np.bincount(flat[~positive], minlength=size).reshape(n_labels, k + 1)
     cond_true = (s + c_true) / (s * (k + 1) + c_true.sum(axis=1, keepdims=True))
     cond_false = (s + c_false) / (s * (k + 1) + c_false.sum(axis=1, keepdims=True))
-    return prior_true, cond_true, cond_false
+    return prior_true, prior_false, cond_true, cond_false

@@ -18,7 +18,10 @@ class BinaryRelevanceKNN(_NeighborLabelBase):
     k : int, default=5
     weights : {"uniform", "distance"}, default="uniform"
         ``"distance"`` weighs each vote by ``1 / distance`` (exact duplicates, at distance 0,
-        take the whole vote), as scikit-learn does.
+        take the whole vote), as scikit-learn does; the distances of the ``k`` neighbours are
+        recomputed exactly in float64 from the float32 features, so a duplicate of a query is
+        found at exactly 0. Needs a metric whose distances are
+        non-negative: ``metric="inner_product"`` (negated inner products) raises a ValueError.
     metric, backend, algorithm, algorithm_params, batch_size, n_jobs
         As in :class:`posterml.MLkNN`.
 
@@ -61,6 +64,12 @@ class BinaryRelevanceKNN(_NeighborLabelBase):
     def fit(self, X, y):
         """Index ``X`` and keep the training labels ``y`` (indicator matrix or label vector)."""
         self._validate_params()
+        if self.weights == "distance" and self.metric == "inner_product":
+            raise ValueError(
+                "weights='distance' needs non-negative distances, but metric='inner_product' "
+                "ranks by negated inner products (negative for similar vectors, so 1 / distance "
+                "is no weight): use metric='cosine' or 'euclidean', or weights='uniform'"
+            )
         X, Y = self._validate_fit_data(X, y)
         self._check_k(X.shape[0], include_self=True)
         self._fit_search(X)
@@ -72,22 +81,29 @@ class BinaryRelevanceKNN(_NeighborLabelBase):
         """Weight of positive and negative votes for every query and label."""
         n = X.shape[0]
         pos = np.empty((n, self.n_labels_))
-        total = np.empty((n, 1))
+        neg = np.empty((n, self.n_labels_))
         for start, stop in self._batches(n):
             if self.weights == "uniform":
                 idx = self._search.kneighbors(X[start:stop], self.k, return_distance=False)
                 pos[start:stop] = self._label_counts(idx)
-                total[start:stop] = self.k
+                neg[start:stop] = self.k - pos[start:stop]
                 continue
-            dist, idx = self._search.kneighbors(X[start:stop], self.k)
+            idx = self._search.kneighbors(X[start:stop], self.k, return_distance=False)
+            # exact float64 distances: the float32 ones of the search are off by up to
+            # eps32 (|q|^2 + max |x|^2), which 1 / distance magnifies for close neighbours and
+            # which leaves a duplicate of the query short of distance 0
+            dist = self._search.exact_distances(X[start:stop], idx)
             with np.errstate(divide="ignore"):
-                w = 1.0 / dist.astype(np.float64)
+                w = 1.0 / dist
             exact = np.isinf(w)
             rows = exact.any(axis=1)
             w[rows] = exact[rows]
-            pos[start:stop] = np.einsum("ij,ijl->il", w, self._Y[idx])
-            total[start:stop] = w.sum(axis=1, keepdims=True)
-        return pos, total - pos
+            labels = self._Y[idx]
+            # Both sides summed like scikit-learn's per-class weights: pos / (pos + neg) then
+            # stays in [0, 1], which total - pos would not under rounding.
+            pos[start:stop] = np.einsum("ij,ijl->il", w, labels)
+            neg[start:stop] = np.einsum("ij,ijl->il", w, 1 - labels)
+        return pos, neg
 
     def predict_proba(self, X):
         """Fraction (or distance-weighted fraction) of neighbours carrying each label.

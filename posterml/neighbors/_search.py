@@ -60,6 +60,11 @@ _BLOCK_BYTES = 256 * 2**20
 _OOC_BLOCK_BYTES = 256 * 2**20
 # faiss' GPU k-selection handles at most this many neighbours per query.
 _FAISS_GPU_MAX_K = 2048
+# Largest distance scale (|q|^2 + max |x|^2, or |q| max |x| for inner products) searched in
+# float32: the products |q|^2 + |x|^2 - 2 q.x of every backend stay below twice the scale, so a
+# quarter of float32's largest value keeps them finite. Beyond it, a ValueError names the row.
+# Indexed rows may have squared norms up to half of it, so that they can be queries too.
+_MAX_SCALE = float(np.finfo(np.float32).max) / 4
 
 
 def _import_faiss():
@@ -189,14 +194,46 @@ def _blas_threads(n_jobs):
 
 
 def _dense_rows(X, start, stop, normalize):
+    """Rows ``start:stop`` as C-contiguous float32 (unit norm for cosine, zero rows kept).
+
+    A value beyond float32's range becomes infinite here (no warning): the callers' scale
+    checks (:func:`_check_scale`) report it by row.
+    """
     block = X[start:stop]
     if sparse.issparse(block):
         block = block.toarray()
-    block = np.ascontiguousarray(block, dtype=np.float32)
+    with np.errstate(over="ignore"):
+        block = np.ascontiguousarray(block, dtype=np.float32)
     if normalize:
-        norms = np.linalg.norm(block, axis=1, keepdims=True)
-        block = block / np.where(norms > 0, norms, 1.0).astype(np.float32)
+        # float64 norms: float32 squares overflow from |x| ~ 1e19 and underflow below 1e-19;
+        # the quotient is taken in float64 and rounded once to float32, through numpy's
+        # buffered casting (no float64 copy of the block)
+        with np.errstate(invalid="ignore"):
+            norms = np.sqrt(np.einsum("ij,ij->i", block, block, dtype=np.float64))[:, None]
+            out = np.empty_like(block)
+            np.divide(block, np.where(norms > 0, norms, 1.0), out=out, casting="unsafe")
+        block = out
     return block
+
+
+def _check_scale(scale, offset, what, limit=_MAX_SCALE):
+    """Raise a ValueError naming the first row whose float32 distance scale overflows."""
+    bad = ~(np.asarray(scale, dtype=np.float64) <= limit)  # NaN and inf included
+    if not bad.any():
+        return
+    r = int(np.flatnonzero(bad)[0])
+    value = float(np.asarray(scale)[r])
+    if math.isfinite(value):
+        reason = f"its distance scale (squared norms) {value:.3g} exceeds {limit:.3g}"
+    else:
+        reason = (
+            "its float32 squared norm is not finite (a NaN or infinite value, or values "
+            "beyond ~1.8e19, whose squares overflow float32)"
+        )
+    raise ValueError(
+        f"{what} row {offset + r} is too large for float32 distances: {reason}; the search "
+        "computes in float32, so scale the features down (e.g. sklearn's StandardScaler)"
+    )
 
 
 def _owned(block):
@@ -641,8 +678,10 @@ class NeighborSearch:
     Parameters
     ----------
     metric : {"euclidean", "sqeuclidean", "cosine", "inner_product"}, default="euclidean"
-        Distances returned: Euclidean, squared Euclidean, ``1 - cosine similarity``, or the
-        negative inner product (so that smaller is always closer).
+        Distances returned: Euclidean, squared Euclidean, ``1 - cosine similarity`` (clipped
+        to ``[0, 2]``; rows are normalised in float64, then rounded to float32; an all-zero
+        row stays zero, at distance 1 from every row), or the negative inner product (so that
+        smaller is always closer).
     backend : {"auto", "faiss-gpu", "torch-cuda", "faiss-cpu", "numpy", "torch-cpu"}
         See the module docstring. ``"auto"`` picks the fastest one present.
     algorithm : {"exact", "ivf", "hnsw"}, default="exact"
@@ -726,6 +765,15 @@ class NeighborSearch:
 
         Out of core (see ``out_of_core``), ``X`` is read once, block by block, to check that
         it is finite (a ValueError names the first bad row) and to take its row norms.
+
+        Raises
+        ------
+        ValueError
+            ``"X row i is too large for float32 distances"`` when a row's float32 squared
+            norm exceeds ``float32 max / 8`` (about 4.3e37: all features beyond ~6.5e18 /
+            sqrt(n_features)), or holds a value float32 cannot represent: the search
+            computes in float32 and its distances would overflow. Scale the features first.
+            (Cosine rows are normalised first, so only non-representable values fail there.)
         """
         if self.metric not in METRICS:
             raise ValueError(f"metric must be one of {METRICS}, got {self.metric!r}")
@@ -744,14 +792,14 @@ class NeighborSearch:
             self._index = None
             self._data = {"ooc": self._scan_training_blocks(X)}
             return self
-        if self.algorithm == "exact":
-            step = self._rows_per_block(d)
-            self._max_sq = max(
-                float(np.einsum("ij,ij->i", b, b).max())
-                for b in (
-                    _dense_rows(X, i, min(n, i + step), self._normalize) for i in range(0, n, step)
-                )
-            )
+        step = self._rows_per_block(d)
+        self._max_sq = 0.0
+        for i in range(0, n, step):
+            block = _dense_rows(X, i, min(n, i + step), self._normalize)
+            with np.errstate(over="ignore", invalid="ignore"):
+                sq = np.einsum("ij,ij->i", block, block)
+            _check_scale(sq, i, "X", _MAX_SCALE / 2)
+            self._max_sq = max(self._max_sq, float(sq.max()))
         if self.backend_ == "faiss-cpu" and self.algorithm == "ivf":
             self._check_params(params)
             self._index = None
@@ -802,7 +850,9 @@ class NeighborSearch:
                     + (", which overflows float32" if math.isfinite(value) else "")
                     + "; remove or impute that row before fitting"
                 )
-            sq[start:stop] = np.einsum("ij,ij->i", block, block)
+            with np.errstate(over="ignore"):
+                sq[start:stop] = np.einsum("ij,ij->i", block, block)
+            _check_scale(sq[start:stop], start, "X", _MAX_SCALE / 2)
             del block, finite
         store.sq = sq
         self._max_sq = float(sq.max())
@@ -975,18 +1025,75 @@ class NeighborSearch:
         distances : ndarray of shape (n_queries, k), float64 (only if ``return_distance``)
             In exact mode, neighbours within float32 rounding of each other are ordered on
             float64 distances, so the order is the same on every backend and batching.
+            The values are those of the float32 matrix product (float64 only where a
+            near-tie was re-ranked): off by up to about ``eps32 * sqrt(d) * (|q|^2 +
+            max |x|^2)`` in the squared distance (``|q| max |x|`` for inner products), plus
+            ``d * 1.2e-38`` from float32 underflow. :meth:`exact_distances` recomputes
+            them in float64.
         indices : ndarray of shape (n_queries, k), int64
+
+        Raises
+        ------
+        ValueError
+            ``k`` outside ``1..n_available``; ``"query row i is too large for float32
+            distances"`` when ``|q|^2 + max |x|^2`` (``|q| max |x|`` for inner products)
+            exceeds ``float32 max / 4``, as :meth:`fit` checks for the indexed rows.
         """
         dist, idx = self._kneighbors_raw(X, k, exclude, ordered=_ordered)
         if not return_distance:
             return idx
+        return self._to_metric(dist), idx
+
+    def _to_metric(self, dist):
+        """Squared L2 / negated inner products (float64, in place) -> the metric's distances."""
         if self.metric == "euclidean":
             np.sqrt(np.maximum(dist, 0, out=dist), out=dist)
         elif self.metric == "sqeuclidean":
             np.maximum(dist, 0, out=dist)
         elif self.metric == "cosine":
+            # 1 - cos lies in [0, 2]; float32 rounding of unit vectors can step just outside
             dist += 1.0
-        return dist, idx
+            np.clip(dist, 0.0, 2.0, out=dist)
+        return dist
+
+    def exact_distances(self, X, indices):
+        """Distances of each query to the given indexed rows, computed exactly in float64.
+
+        :meth:`kneighbors` returns the float32 matrix-product distances (exact only for
+        near-ties), whose error is about ``eps32 * (|q|^2 + max |x|^2)`` in the squared
+        distance: large relative to small distances, and a duplicate of a query need not come
+        out at exactly 0. Here each distance is the float64 sum of exact terms of the float32
+        (for cosine, normalised) vectors, so a duplicate is at exactly 0.
+
+        Parameters
+        ----------
+        X : array-like or sparse matrix of shape (n_queries, n_features)
+        indices : array of int of shape (n_queries, m)
+            Indexed rows per query, e.g. from :meth:`kneighbors`.
+
+        Returns
+        -------
+        distances : ndarray of shape (n_queries, m), float64
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> X = np.array([[0.0, 0.0], [3.0, 4.0]], dtype=np.float32)
+        >>> search = NeighborSearch(backend="numpy").fit(X)
+        >>> idx = search.kneighbors(X, 2, return_distance=False)
+        >>> search.exact_distances(X, idx).tolist()
+        [[0.0, 5.0], [0.0, 5.0]]
+        """
+        indices = np.asarray(indices, dtype=np.int64)
+        if indices.ndim != 2 or indices.shape[0] != X.shape[0]:
+            raise ValueError(
+                f"indices must have shape ({X.shape[0]}, m) for {X.shape[0]} queries, got "
+                f"{indices.shape}"
+            )
+        Q = _dense_rows(X, 0, X.shape[0], self._normalize)
+        rows = np.repeat(np.arange(Q.shape[0]), indices.shape[1])
+        raw = self._exact_distances(Q, rows, indices.ravel()) if rows.size else np.empty(0)
+        return self._to_metric(raw.reshape(indices.shape))
 
     def _kneighbors_raw(self, X, k, exclude=None, ordered=True):
         """Sorted (squared-L2 or negated inner product) float64 distances and indices.
@@ -1030,6 +1137,7 @@ class NeighborSearch:
         for start in range(0, n_q, step):
             stop = min(n_q, start + step)
             Q = _dense_rows(X, start, stop, self._normalize)
+            self._check_query_scale(Q, start)
             excl = None if exclude is None else exclude[start:stop]
             tol = self.tie_tolerance(Q) if self.algorithm == "exact" else None
             d_b, i_b = self._sorted_candidates(
@@ -1080,6 +1188,16 @@ class NeighborSearch:
             d_b, i_b = self._rerank_near_ties(Q, d_b, i_b, tol, boundary)
         return d_b, i_b
 
+    def _check_query_scale(self, Q, offset):
+        max_sq = getattr(self, "_max_sq", None)  # absent from approximate searches of old pickles
+        if max_sq is None:
+            return
+        with np.errstate(over="ignore", invalid="ignore"):
+            q_sq = np.einsum("ij,ij->i", Q, Q).astype(np.float64)
+            scale = np.sqrt(q_sq * max_sq) if self._ip else q_sq + max_sq
+        scale[~np.isfinite(q_sq)] = np.inf
+        _check_scale(scale, offset, "query")
+
     def tie_tolerance(self, Q):
         """Per query, the distance gap below which float32 rounding could swap two neighbours."""
         # a scale, not an exact value: float32 norms (fast SIMD) are accurate enough here
@@ -1088,7 +1206,12 @@ class NeighborSearch:
             scale = 2.0 * np.sqrt(q_sq * self._max_sq)
         else:
             scale = q_sq + self._max_sq
-        return _TIE_TOL * np.finfo(np.float32).eps * math.sqrt(self.n_features_in_) * scale
+        f32 = np.finfo(np.float32)
+        # plus float32 underflow: squares and products of features below ~1e-19 lose up to
+        # one smallest normal each (BLAS may flush subnormals to zero); a floor of 4 per
+        # feature re-ranks such tiny distances in float64 rather than trust their order
+        floor = 4.0 * self.n_features_in_ * float(f32.smallest_normal)
+        return _TIE_TOL * f32.eps * math.sqrt(self.n_features_in_) * scale + floor
 
     def _rerank_near_ties(self, Q, d_b, i_b, tol, boundary=None):
         """Recompute in float64 the distances of neighbours within float32 rounding of another.

@@ -1,4 +1,5 @@
 import pickle
+import warnings
 
 import numpy as np
 import pytest
@@ -197,3 +198,50 @@ def test_kneighbors_on_training_set_excludes_self():
     np.testing.assert_array_equal(i2[:, 0], np.arange(50))
     np.testing.assert_array_equal(i2[:, 1:], idx)
     np.testing.assert_allclose(d2[:, 1:], dist, rtol=1e-5)
+
+
+def test_smoothing_is_bounded_so_that_posteriors_stay_finite():
+    # Regression (found by tests/test_properties.py): s=1e308 overflowed 2s + n and every
+    # posterior was 0 / 0 = nan; s near 5e-324 underflowed the joint probabilities alike.
+    X, Y = _data(11, n=40, d=3, n_labels=3)
+    with pytest.raises(ValueError, match=r"'s' parameter of MLkNN must be a float in the range"):
+        MLkNN(k=3, s=1e308).fit(X, Y)
+    with pytest.raises(ValueError, match=r"'s' parameter of MLkNN"):
+        MLkNN(k=3, s=5e-324).fit(X, Y)
+    for s in (1e-100, 1e100):
+        for k in (1, 39):
+            proba = MLkNN(k=k, s=s).fit(X, Y).predict_proba(X)
+            assert np.isfinite(proba).all()
+            assert ((proba >= 0) & (proba <= 1)).all()
+
+
+@pytest.mark.parametrize(("compat", "expected"), [("paper", 0), ("skmultilearn", 1)])
+def test_an_exact_posterior_tie_follows_the_compat_rule(compat, expected):
+    # Four copies of one point, k=1: label 0's joint probabilities are equal (0.5 * 0.75 on
+    # both sides), so the strict rule says no and scikit-multilearn's >= says yes.
+    X = np.zeros((4, 1))
+    Y = np.array([[1, 1], [1, 0], [0, 1], [0, 0]])
+    model = MLkNN(k=1, compat=compat).fit(X, Y)
+    assert model.predict_proba([[0.0]])[0, 0] == 0.5
+    assert model.predict([[0.0]])[0, 0] == expected
+
+
+def test_tiny_smoothing_keeps_the_complement_prior_of_an_all_positive_label():
+    # Regression (found by tests/test_properties.py): P(H0) was 1 - P(H1), which cancels to
+    # 0 for a label on every training point once s < n * 1e-16; decision_function then
+    # warned "divide by zero in log" and returned +inf. Paper mode computes
+    # (s + #negatives) / (2s + n); compat mode keeps scikit-multilearn's 1 - P(H1).
+    X, Y = _data(12, n=30, d=3, n_labels=3)
+    Y[:, 1] = 1
+    paper = MLkNN(k=3, s=1e-100).fit(X, Y)
+    assert paper.prior_false_[1] == pytest.approx(1e-100 / 30, rel=1e-12)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert np.isfinite(paper.decision_function(X)).all()
+    compat = MLkNN(k=3, s=1e-100, compat="skmultilearn").fit(X, Y)
+    assert compat.prior_false_[1] == 0.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        log_odds = compat.decision_function(X)
+    assert (log_odds[:, 1] == np.inf).all()
+    np.testing.assert_array_equal(compat.predict_proba(X)[:, 1], 1.0)

@@ -264,3 +264,112 @@ def test_unordered_search_gives_the_exact_set_of_k_nearest(backend):
     for k in (1, 7, 25):
         _, idx = search._kneighbors_raw(X[:150], k, exclude=np.arange(150), ordered=False)
         np.testing.assert_array_equal(np.sort(idx, axis=1), np.sort(order[:, :k], axis=1))
+
+
+@pytest.mark.parametrize("backend", CPU_BACKENDS)
+def test_cosine_distances_stay_in_0_2_and_rows_normalise_at_any_scale(backend):
+    # Regressions (found by tests/test_properties.py): float32 rounding put the cosine
+    # distance of parallel rows at about -5e-8; and rows were normalised with float32 norms,
+    # which underflow to 0 for |x| ~ 1e-30 (the row was left unnormalised) and overflow for
+    # |x| ~ 1e20 (the row became all zeros), so both sat at distance 1 from everything.
+    X = np.array([[1.0, 1e-3], [2.0, 2e-3], [0.3, 0.7], [0.1, 0.2]] * 3)
+    dist, _ = NeighborSearch(metric="cosine", backend=backend).fit(X).kneighbors(X, 4)
+    assert dist.min() >= 0.0
+    assert dist.max() <= 2.0
+    X = np.array([[1e-30, 0.0], [0.0, 1e-30], [1e20, 1e20], [-1.0, 0.0]])
+    dist, idx = (
+        NeighborSearch(metric="cosine", backend=backend).fit(X).kneighbors(np.array([[1, 0.9]]), 4)
+    )
+    assert idx[0].tolist() == [2, 0, 1, 3]
+    np.testing.assert_allclose(dist[0, 0], 1 - 1.9 / np.sqrt(2 * 1.81), rtol=0, atol=1e-6)
+
+
+@pytest.mark.parametrize("backend", CPU_BACKENDS)
+def test_features_whose_float32_distances_overflow_are_refused(backend):
+    # Regression (found by tests/test_properties.py): values past ~1e19 overflow the float32
+    # squared norms, the distances became inf / nan and kneighbors raised a RuntimeError
+    # blaming approximate search; a value past 3.4e38 silently became inf.
+    X = np.random.default_rng(14).uniform(-1, 1, size=(10, 3))
+    for scale, row in ((1e19, 2), (1e30, 5), (1e39, 9)):
+        big = X.copy()
+        big[row] = scale
+        with pytest.raises(ValueError, match=rf"^X row {row} is too large for float32 distances"):
+            NeighborSearch(backend=backend).fit(big)
+    # Regression: a row with squared norm 7.9e37 passed fit (limit then 8.5e37), but as a
+    # query of its own training set its scale |q|^2 + max |x|^2 overflowed: fit refuses it now
+    X1 = np.array([[1.0], [-2.0], [8.9e18], [3.0]])
+    with pytest.raises(ValueError, match=r"^X row 2 is too large for float32 distances"):
+        NeighborSearch(backend=backend).fit(X1)
+    X1[2] = 6e18  # squared norm 3.6e37: indexed, and searchable as a query
+    search = NeighborSearch(backend=backend).fit(X1)
+    idx = search.kneighbors(X1, 1, exclude=np.arange(4), return_distance=False)
+    # row 2 is ~6e18 from every other row, equal in float64 too: the tie goes to row 0
+    assert idx.ravel().tolist() == [3, 0, 0, 0]
+    search = NeighborSearch(backend=backend).fit(X * 1e18)  # within range: searched exactly
+    expected = NeighborSearch(backend=backend).fit(X).kneighbors(X, 3, return_distance=False)
+    np.testing.assert_array_equal(search.kneighbors(X * 1e18, 3, return_distance=False), expected)
+    Q = X[:3].copy()
+    Q[1] *= 1e25
+    with pytest.raises(ValueError, match=r"^query row 1 is too large for float32 distances"):
+        NeighborSearch(backend=backend).fit(X).kneighbors(Q, 3)
+    with pytest.raises(ValueError, match=r"^X row 0 is too large for float32 distances"):
+        NeighborSearch(metric="inner_product", backend=backend).fit(X * 1e30)
+    # cosine normalises first: only values float32 cannot hold are refused
+    NeighborSearch(metric="cosine", backend=backend).fit(X * 1e30)
+    with pytest.raises(ValueError, match=r"^X row 0 is too large for float32 distances"):
+        NeighborSearch(metric="cosine", backend=backend).fit(X * 1e39)
+
+
+def test_out_of_core_search_refuses_overflowing_rows(tmp_path):
+    X = np.random.default_rng(15).normal(size=(12, 3)).astype(np.float32)
+    X[7] *= 1e19
+    np.save(tmp_path / "x.npy", X)
+    mm = np.load(tmp_path / "x.npy", mmap_mode="r")
+    with pytest.raises(ValueError, match=r"^X row 7 is too large for float32 distances"):
+        NeighborSearch(block_rows=5).fit(mm)
+
+
+@pytest.mark.parametrize("backend", CPU_BACKENDS)
+def test_exact_distances_are_float64_distances_of_the_float32_vectors(backend):
+    rng = np.random.default_rng(16)
+    X = (rng.normal(size=(30, 5)) * 1e-3).astype(np.float32)
+    Q = np.vstack([X[[3, 7]], rng.normal(size=(4, 5)).astype(np.float32) * 1e-3])
+    search = NeighborSearch(backend=backend).fit(X)
+    idx = search.kneighbors(Q, 6, return_distance=False)
+    exact = search.exact_distances(Q, idx)
+    X64, Q64 = X.astype(np.float64), Q.astype(np.float64)
+    ref = np.sqrt(((Q64[:, None, :] - X64[idx]) ** 2).sum(axis=2))
+    np.testing.assert_allclose(exact, ref, rtol=1e-14)
+    assert exact[0, 0] == 0.0  # a duplicate of the query is at exactly 0
+    assert exact[1, 0] == 0.0
+    with pytest.raises(ValueError, match=r"indices must have shape \(6, m\)"):
+        search.exact_distances(Q, idx[:2])
+
+
+@pytest.mark.parametrize("backend", CPU_BACKENDS)
+def test_tiny_features_are_ordered_on_float64_distances(backend):
+    # Regression (found by tests/test_properties.py): features ~1e-22 have float32 squares
+    # in the subnormal range, rounded to steps of 1.4e-45, far coarser than the relative
+    # near-tie tolerance; the numpy backend returned neighbour 5 (squared distance 5.869e-44,
+    # 5.7e-44 in float32) before 2 (5.856e-44, 5.9e-44 in float32). The tolerance now has an
+    # underflow floor.
+    X = np.array(
+        [
+            [1.8942608945774758e-22, 1.8598475002303696e-22],
+            [1.5337520919801976e-22, 1.3774441629938303e-22],
+            [1.7129894937998258e-22, 1.7093696950956924e-22],
+            [1.6822828621830444e-22, 1.8424240240800617e-22],
+            [1.5773185447472746e-22, 1.5160434899443067e-22],
+            [1.516908081496429e-22, 1.8889807014400333e-22],
+        ],
+        dtype=np.float32,
+    )
+    d64 = (X.astype(np.float64) ** 2).sum(axis=1)
+    expected = np.lexsort((np.arange(6), d64))[:3]
+    idx = (
+        NeighborSearch(backend=backend)
+        .fit(X)
+        .kneighbors(np.zeros((1, 2)), 3, return_distance=False)
+    )
+    np.testing.assert_array_equal(idx[0], expected)
+    assert expected.tolist() == [1, 4, 2]
