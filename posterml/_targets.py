@@ -67,7 +67,7 @@ def format_prediction(estimator, positive, score=None):
     argmax is the class of a multi-class label vector.
     """
     if not estimator._single_label:
-        out = np.asarray(positive).astype(np.int64)
+        out = np.asarray(positive, dtype=np.int64)  # no copy of an int64 matrix
         return sparse.csr_matrix(out) if estimator._sparse_output else out
     if len(estimator.classes_) == 2:
         return estimator.classes_[np.asarray(positive)[:, 0].astype(np.intp)]

@@ -104,12 +104,35 @@ def run_together(fn, inputs, rounds=ROUNDS):
     return rounds_out
 
 
+# Before Python 3.14, warnings.catch_warnings swaps one process-wide filter list. sklearn and
+# pandas use it inside every validation, and posterml around Image.open (serialised by its own
+# lock): two overlapping uses in different threads can restore each other's copy and leave a
+# narrow filter behind. No library can prevent that before 3.14's context-aware warnings, so
+# there a race may leave "ignore" filters for one named category (never a catch-all "ignore",
+# which is what an unlocked posterml section leaked: see the IVF fit test). They are undone.
+RACY_CATCH_WARNINGS = sys.version_info < (3, 14)
+
+
+def _check_warning_filters(before, after, saved):
+    if after == before or not RACY_CATCH_WARNINGS:
+        assert after == before
+        return
+    extra = [f for f in after if f not in before]
+    assert all(f[0] == "ignore" and f[2] not in ("Warning", "UserWarning") for f in extra), extra
+    assert [f for f in after if f in before] == before
+    warnings.filters[:] = saved
+
+
 def check_concurrent(fn, inputs, rounds=ROUNDS, unchecked=()):
     """Concurrent calls equal the serial ones and leave the global settings unchanged."""
     serial = [fn(x) for x in inputs]
+    saved_filters = list(warnings.filters)
     before = global_state()
     outputs = run_together(fn, inputs, rounds)
     after = global_state()
+    _check_warning_filters(
+        before.pop("warnings_filters"), after.pop("warnings_filters"), saved_filters
+    )
     bad = [(r, j) for r, row in enumerate(outputs) for j, out in enumerate(row)]
     bad = [(r, j) for r, j in bad if not same(outputs[r][j], serial[j])]
     assert not bad, f"(round, input) pairs that differ from the serial call: {bad}"
@@ -272,8 +295,7 @@ def test_mlknn_predict_from_threads(name):
     X, Y = _xy()
     model = MLkNN(k=10, **MLKNN_CONFIGS[name]).fit(X, Y)
     # the IVF search limits BLAS to one thread around its scan: see the overlap test below
-    unchecked = ("blas",) if name.endswith("ivf") else ()
-    check_concurrent(_predict_all(model), _queries(), unchecked=unchecked)
+    check_concurrent(_predict_all(model), _queries())
 
 
 def test_mlknn_out_of_core_predict_from_threads(tmp_path):
@@ -326,12 +348,6 @@ def test_top_k_predict_from_threads():
     check_concurrent(model.predict, _queries())
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="HNSW search sets efSearch on the shared faiss index (neighbors/_search.py "
-    "_search_block: self._index.hnsw.efSearch = max(128, 2k)): concurrent searches with "
-    "different k use each other's efSearch",
-)
 def test_hnsw_search_with_different_k_from_threads():
     from posterml import NeighborSearch
 
@@ -346,12 +362,6 @@ def test_hnsw_search_with_different_k_from_threads():
 
 
 # ---- process-wide settings under overlapping calls
-@pytest.mark.xfail(
-    strict=True,
-    reason="_BatchedIVF.search (and _blas_threads when n_jobs is set) wrap the scan in "
-    "threadpoolctl.threadpool_limits, which saves and restores the process-wide BLAS "
-    "thread count: an overlapping second call restores the first one's limit of 1",
-)
 def test_overlapping_ivf_predicts_restore_blas_threads(monkeypatch):
     import threadpoolctl
 
@@ -383,12 +393,6 @@ def test_overlapping_ivf_predicts_restore_blas_threads(monkeypatch):
 
 
 @needs_torch
-@pytest.mark.xfail(
-    strict=True,
-    reason="_torch_highest_precision (neighbors/_search.py) saves and restores "
-    "torch.get_float32_matmul_precision() around each torch search: an overlapping second "
-    "search restores 'highest' over the user's setting",
-)
 def test_overlapping_torch_searches_restore_matmul_precision(monkeypatch):
     import torch
 
@@ -421,12 +425,6 @@ def test_overlapping_torch_searches_restore_matmul_precision(monkeypatch):
         real(previous)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="_BatchedIVF.build (neighbors/_search.py) wraps faiss k-means in "
-    "warnings.catch_warnings() + simplefilter('ignore') without posterml's _OPEN_LOCK: "
-    "two overlapping IVF fits leave a process-wide 'ignore' filter behind",
-)
 def test_overlapping_ivf_fits_restore_warnings_filters(monkeypatch):
     import faiss
 

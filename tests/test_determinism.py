@@ -287,10 +287,12 @@ def art_ksweep(tmp):
         "per_fold": _table(ksweep(X, Y, ks, search="per-fold", backend="faiss-cpu", **common))
         .to_csv()
         .encode(),
-        # per-fold: the shared search fails for approximate indexes (xfail test below)
         "ivf_per_fold": _table(
             ksweep(X, Y, ks, algorithm="ivf", search="per-fold", backend="faiss-cpu", **common)
         )
+        .to_csv()
+        .encode(),
+        "ivf_shared": _table(ksweep(X, Y, ks, algorithm="ivf", backend="faiss-cpu", **common))
         .to_csv()
         .encode(),
         "mlknncv_table": _table(cvm.cv_results_).to_csv().encode(),
@@ -583,12 +585,6 @@ def test_ivf_search_follows_random_state():
     assert not np.array_equal(centroids[0], centroids[1])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="MLkNN / BinaryRelevanceKNN / MLkNNCV / ksweep with algorithm='ivf' train faiss "
-    "k-means with NeighborSearch's default seed 0 and expose no random_state "
-    "(neighbors/_base.py _fit_search passes none)",
-)
 def test_mlknn_ivf_takes_random_state():
     from posterml import MLkNN
 
@@ -598,16 +594,24 @@ def test_mlknn_ivf_takes_random_state():
     ]
     centroids = [m._search._data["ivf"].centroids for m in models]
     assert not np.array_equal(centroids[0], centroids[1])
+    again = MLkNN(k=5, backend="faiss-cpu", algorithm="ivf", random_state=1).fit(X, Y)
+    np.testing.assert_array_equal(again._search._data["ivf"].centroids, centroids[1])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ksweep(search='shared') and MLkNNCV fail with algorithm='ivf'/'hnsw': "
-    "_SharedSearch needs NeighborSearch._max_sq (committed fit sets it for exact search "
-    "only: AttributeError) and re-ranks near-ties with _exact_distances, whose "
-    "_training_rows reads neither the batched IVF lists (KeyError 'X') nor an HNSW index "
-    "(IndexHNSWFlat has no get_xb)",
-)
+def test_every_ivf_estimator_passes_its_random_state_on():
+    from posterml import BinaryRelevanceKNN, MLkNN, MLkNNCV
+
+    X, Y, _, _ = _xy()
+    params = {"backend": "faiss-cpu", "algorithm": "ivf", "random_state": 7}
+    searches = [
+        BinaryRelevanceKNN(k=5, **params).fit(X, Y)._search,
+        MLkNNCV(k_values=[1, 3], cv=3, **params).fit(X, Y).best_estimator_._search,
+    ]
+    assert [search.random_state for search in searches] == [7, 7]
+    with pytest.raises(ValueError, match="random_state"):
+        MLkNN(random_state=-1).fit(X, Y)
+
+
 @pytest.mark.parametrize("algorithm", ["ivf", "hnsw"])
 def test_shared_ksweep_with_approximate_search(algorithm):
     from posterml import MLkNNCV, ksweep

@@ -12,7 +12,7 @@ from sklearn.utils import _safe_indexing
 from sklearn.utils.validation import check_is_fitted, indexable
 
 from posterml.neighbors import MLkNN
-from posterml.neighbors._search import _dense_rows
+from posterml.neighbors._search import NeighborSearch, _dense_rows
 
 #: Seed 000's list of k.
 SEED_K_VALUES = (1, 3, 5, 7, 10, 15, 20, 30, 40, 50, 100)
@@ -28,12 +28,12 @@ class _SweptMLkNN(MLkNN):
     def _validate_predict_data(self, X):
         return X  # the test fold was validated once, before the sweep
 
-    def _joint(self, X):
+    def _joint_batches(self, X):
         if X.shape[0] != self._sweep_counts.shape[0]:
             raise RuntimeError("a swept model only predicts the test fold it was built for")
         if not hasattr(self, "_sweep_joint"):  # predict and predict_proba share it
             self._sweep_joint = self._joint_from_counts(self._sweep_counts)
-        return self._sweep_joint
+        yield (0, X.shape[0], *self._sweep_joint)
 
 
 def _resolve_scoring(scoring, single_label, n_labels):
@@ -90,6 +90,12 @@ class _SharedSearch:
     only a near-tie (a gap within float32 rounding) between the k-th and (k+1)-th in-fold
     neighbour can change. Only rows with such a gap at one of the swept places are re-ranked
     (once, for all folds); the others keep their float32 order, which gives the same sets.
+
+    Approximate indexes (``algorithm="ivf"`` / ``"hnsw"``) are built once, on every row the
+    folds use, rather than on each fold's training rows; a row's global list is its
+    approximate neighbours in that index, and a fold's lists are its in-fold members, ordered
+    and re-ranked as above (the rows are read back from the index: the IVF lists, the HNSW
+    storage). Rows left short are searched again exactly within the fold.
     """
 
     def __init__(self, template, X, folds, ks, include_self):
@@ -100,6 +106,7 @@ class _SharedSearch:
         self.ks = np.asarray(ks, dtype=np.int64)
         self.k_max = k_max = int(self.ks[-1])
         self.include_self = include_self
+        self.approximate = template.algorithm != "exact"
         smallest = min(len(train) for train, _ in folds) / union.size
         self.available = union.size - (0 if include_self else 1)
         # In-fold neighbours among a row's first K are ~Binomial(K, smallest): K leaves
@@ -191,23 +198,33 @@ class _SharedSearch:
         return j, pos[j], col_hi[j, p]
 
     def fit_estimator(self, estimator, X, y):
-        """Fit ``estimator`` (an unfitted MLkNN with k <= k_max) on all rows from the lists."""
+        """Fit ``estimator`` (an unfitted MLkNN with k <= k_max) on all rows from the lists.
+
+        The shared index is the one ``estimator.fit(X, y)`` would build. Exact search: the
+        training lists are the first k of the global lists. Approximate search: the global
+        lists were searched for K neighbours (HNSW: a larger efSearch) and re-ranked in
+        float64, which a fit at k does not do, so the estimator searches its training lists
+        again in the shared index, as its fit would: it is then that fit's model.
+        """
         estimator._validate_params()
         X, Y = estimator._validate_fit_data(X, y)
         estimator._check_k(X.shape[0], self.include_self)
         estimator._check_empty_labels(Y)
         k = estimator.k
-        every = np.arange(self.n_union)
-        d, e = self.dist[:, k - 1 : k + 1], self.exact[:, k - 1 : k + 1]
-        col = np.full((self.n_union, 1), k)
-        _, rows, cols = self._near_ties(every, d[:, :1], d[:, 1:], e[:, :1], e[:, 1:], col)
-        if rows.size:
-            self._make_exact(rows, cols)
         estimator._search = self._searcher._search
         estimator.backend_ = self._searcher.backend_
         estimator.n_samples_fit_ = X.shape[0]
         estimator._Y = Y
-        counts = estimator._label_counts(self.idx[:, :k])
+        if self.approximate:
+            counts = estimator._training_counts(X, self.include_self)
+        else:
+            every = np.arange(self.n_union)
+            d, e = self.dist[:, k - 1 : k + 1], self.exact[:, k - 1 : k + 1]
+            col = np.full((self.n_union, 1), k)
+            _, rows, cols = self._near_ties(every, d[:, :1], d[:, 1:], e[:, :1], e[:, 1:], col)
+            if rows.size:
+                self._make_exact(rows, cols)
+            counts = estimator._label_counts(self.idx[:, :k])
         estimator._fit_probabilities(Y, counts)
         return estimator
 
@@ -291,6 +308,7 @@ def ksweep(
     algorithm_params=None,
     batch_size=None,
     n_jobs=None,
+    random_state=0,
     compat="paper",
     on_empty_label="raise",
     search="shared",
@@ -310,6 +328,19 @@ def ksweep(
     whose blocking depends on the batch, so two neighbours whose float32 distances agree to
     the last bit but one may be ordered differently by a shared and a per-fold search.
 
+    Approximate indexes (``algorithm="ivf"`` or ``"hnsw"``): the shared search builds one
+    index on every row the folds use (k-means lists or graph from all of them, test rows
+    included; labels are never used) instead of one per fold, so its neighbours, and hence
+    the scores, differ from ``GridSearchCV`` with the same approximate parameters, which
+    builds an index per fold: each fold's lists are the in-fold members of each row's
+    approximate list in the shared index, ordered by (distance, index) with float64
+    re-ranking of near-ties as for exact search, and rows the list leaves short are
+    searched again exactly within the fold. What holds: the sweep is deterministic
+    (identical inputs give identical results), the scores are finite, and an exhaustive
+    index (IVF with ``nprobe == nlist``) gives exactly the scores of the exact sweep (and of
+    ``GridSearchCV`` over exact ML-kNN). ``search="per-fold"`` builds an index per fold
+    instead, as ``GridSearchCV`` does.
+
     Parameters
     ----------
     X : array-like or sparse matrix of shape (n_samples, n_features)
@@ -325,7 +356,9 @@ def ksweep(
         dict name -> scorer. ``None``: every posterml scorer (multi-label ``y``; the top-3
         scores only with more than 3 genres, where they mean something) or ``"accuracy"``
         (label vector).
-    s, metric, backend, algorithm, algorithm_params, batch_size, n_jobs, compat, on_empty_label
+    s, metric, backend, algorithm, algorithm_params, batch_size, n_jobs
+        As in :class:`posterml.MLkNN`.
+    random_state, compat, on_empty_label
         As in :class:`posterml.MLkNN`.
     search : {"shared", "per-fold"}, default="shared"
 
@@ -369,6 +402,7 @@ def _ksweep(
     algorithm_params,
     batch_size,
     n_jobs,
+    random_state,
     compat,
     on_empty_label,
     search,
@@ -383,6 +417,7 @@ def _ksweep(
         algorithm_params=algorithm_params,
         batch_size=batch_size,
         n_jobs=n_jobs,
+        random_state=random_state,
         compat=compat,
         on_empty_label=on_empty_label,
     )
@@ -484,11 +519,23 @@ def _copy_input_attributes(source, target):
 
 def _search_in_fold(fold, take_train, k, queries, training, which):
     """Exact search of rows ``which`` of ``queries`` (None: the training rows) among the
-    fold's training points; ``take_train()`` gives those (copied on first use)."""
+    fold's training points; ``take_train()`` gives those (copied on first use).
+
+    Exact for approximate ``fold.algorithm`` too: a fold index of its own (k-means, graph)
+    for the few rows a shared search leaves short would cost a fit and still differ from
+    the shared index they come from."""
     if not hasattr(fold, "_X_fold"):
         fold._X_fold = take_train()
     if not hasattr(fold, "_search"):
-        fold._fit_search(fold._X_fold)
+        if fold.algorithm == "exact":
+            fold._fit_search(fold._X_fold)
+        else:
+            fold._search = NeighborSearch(
+                metric=fold.metric,
+                backend=fold.backend,
+                batch_size=fold.batch_size,
+                n_jobs=fold.n_jobs,
+            ).fit(fold._X_fold)
     queries = fold._X_fold if queries is None else queries
     exclude = which if training else None
     return fold._search.kneighbors(queries[which], k, exclude=exclude, return_distance=False)
@@ -504,6 +551,9 @@ class MLkNNCV(MetaEstimatorMixin, MultiOutputMixin, ClassifierMixin, BaseEstimat
 
     A drop-in for ``GridSearchCV(MLkNN(), {"k": k_values})`` that gives the same scores
     (see :func:`ksweep`) for about the cost of one fit, then refits ML-kNN at the best k.
+    With an approximate ``algorithm`` the scores come from one index built on all the rows
+    (see :func:`ksweep` for what that guarantees); ``best_estimator_`` is still the model of
+    ``MLkNN(k=best_k_, ...).fit(X, y)``, with the same index and neighbour tables.
 
     Parameters
     ----------
@@ -514,7 +564,9 @@ class MLkNNCV(MetaEstimatorMixin, MultiOutputMixin, ClassifierMixin, BaseEstimat
         The score that picks k (higher is better, sklearn's convention: Hamming loss is
         scored negated). Default: ``"hamming_loss"`` for multi-label ``y`` (seed 000 ranks
         by it), ``"accuracy"`` for a label vector.
-    s, metric, backend, algorithm, algorithm_params, batch_size, n_jobs, compat, on_empty_label
+    s, metric, backend, algorithm, algorithm_params, batch_size, n_jobs
+        As in :class:`posterml.MLkNN`.
+    random_state, compat, on_empty_label
         As in :class:`posterml.MLkNN`.
 
     Attributes
@@ -560,6 +612,7 @@ class MLkNNCV(MetaEstimatorMixin, MultiOutputMixin, ClassifierMixin, BaseEstimat
         algorithm_params=None,
         batch_size=None,
         n_jobs=None,
+        random_state=0,
         compat="paper",
         on_empty_label="raise",
     ):
@@ -574,12 +627,13 @@ class MLkNNCV(MetaEstimatorMixin, MultiOutputMixin, ClassifierMixin, BaseEstimat
         self.algorithm_params = algorithm_params
         self.batch_size = batch_size
         self.n_jobs = n_jobs
+        self.random_state = random_state
         self.compat = compat
         self.on_empty_label = on_empty_label
 
     def _mlknn_params(self):
         names = ("s", "metric", "backend", "algorithm", "algorithm_params", "batch_size")
-        names += ("n_jobs", "compat", "on_empty_label")
+        names += ("n_jobs", "random_state", "compat", "on_empty_label")
         return {name: getattr(self, name) for name in names}
 
     def fit(self, X, y, groups=None):

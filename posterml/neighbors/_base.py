@@ -40,6 +40,7 @@ class _NeighborLabelBase(MultiOutputMixin, ClassifierMixin, BaseEstimator):
         "algorithm_params": [dict, None],
         "batch_size": [Interval(Integral, 1, None, closed="left"), None],
         "n_jobs": [Integral, None],
+        "random_state": [Interval(Integral, 0, 2**31 - 1, closed="both")],
     }
 
     # ------------------------------------------------------------------ fitting helpers
@@ -86,6 +87,7 @@ class _NeighborLabelBase(MultiOutputMixin, ClassifierMixin, BaseEstimator):
             algorithm_params=self.algorithm_params,
             batch_size=self.batch_size,
             n_jobs=self.n_jobs,
+            random_state=self.random_state,
         ).fit(X)
         self.backend_ = self._search.backend_
         self.n_samples_fit_ = X.shape[0]

@@ -42,6 +42,9 @@ class MLkNN(_NeighborLabelBase):
         Queries searched at once; bounds the memory of ``fit`` and ``predict``.
     n_jobs : int, optional
         Threads of faiss / BLAS during the search (restored afterwards).
+    random_state : int, default=0
+        Seed of the IVF k-means (``algorithm="ivf"``); exact search draws nothing, HNSW uses
+        faiss' own fixed seed.
     compat : {"paper", "skmultilearn"}, default="paper"
         ``"paper"``: a training instance is not its own neighbour when counting memberships
         (Zhang & Zhou, Fig. 1, step 3) and a label is predicted when its posterior is strictly
@@ -114,6 +117,7 @@ class MLkNN(_NeighborLabelBase):
         algorithm_params=None,
         batch_size=None,
         n_jobs=None,
+        random_state=0,
         compat="paper",
         on_empty_label="raise",
     ):
@@ -125,6 +129,7 @@ class MLkNN(_NeighborLabelBase):
         self.algorithm_params = algorithm_params
         self.batch_size = batch_size
         self.n_jobs = n_jobs
+        self.random_state = random_state
         self.compat = compat
         self.on_empty_label = on_empty_label
 
@@ -189,14 +194,21 @@ class MLkNN(_NeighborLabelBase):
         )
         self.n_labels_ = Y.shape[1]
 
+    def _joint_batches(self, X):
+        """Per query batch: ``(start, stop, P(H1) P(E|H1), P(H0) P(E|H0))`` (float64).
+
+        predict, predict_proba and decision_function fill their output batch by batch, so
+        their memory beyond the output is one batch's, whatever the number of queries.
+        """
+        for start, stop, idx in self._iter_neighbors(X, self.k, training=False, ordered=False):
+            yield (start, stop, *self._joint_from_counts(self._label_counts(idx)))
+
     def _joint(self, X):
-        """``P(H1) P(E|H1)`` and ``P(H0) P(E|H0)`` for every query and label (float64)."""
+        """``P(H1) P(E|H1)`` and ``P(H0) P(E|H0)`` for every query and label, whole (float64)."""
         p_true = np.empty((X.shape[0], self.n_labels_))
         p_false = np.empty_like(p_true)
-        for start, stop, idx in self._iter_neighbors(X, self.k, training=False, ordered=False):
-            p_true[start:stop], p_false[start:stop] = self._joint_from_counts(
-                self._label_counts(idx)
-            )
+        for start, stop, batch_true, batch_false in self._joint_batches(X):
+            p_true[start:stop], p_false[start:stop] = batch_true, batch_false
         return p_true, p_false
 
     def _joint_from_counts(self, counts):
@@ -218,8 +230,10 @@ class MLkNN(_NeighborLabelBase):
             posteriors normalised over the classes (shape (n_samples, n_classes)).
         """
         X = self._validate_predict_data(X)
-        p_true, p_false = self._joint(X)
-        return self._format_proba(p_true / (p_true + p_false))
+        proba = np.empty((X.shape[0], self.n_labels_))
+        for start, stop, p_true, p_false in self._joint_batches(X):
+            np.divide(p_true, p_true + p_false, out=proba[start:stop])
+        return self._format_proba(proba)
 
     def predict(self, X):
         """Maximum a posteriori labels.
@@ -231,9 +245,15 @@ class MLkNN(_NeighborLabelBase):
             ``y`` was a label vector.
         """
         X = self._validate_predict_data(X)
-        p_true, p_false = self._joint(X)
-        positive = p_true >= p_false if self.compat == "skmultilearn" else p_true > p_false
-        return self._format_prediction(positive, p_true / (p_true + p_false))
+        decide = np.greater_equal if self.compat == "skmultilearn" else np.greater
+        positive = np.empty((X.shape[0], self.n_labels_), dtype=np.int64)
+        # the posteriors pick the class of a label vector only: no such array otherwise
+        score = np.empty(positive.shape) if self._single_label else None
+        for start, stop, p_true, p_false in self._joint_batches(X):
+            positive[start:stop] = decide(p_true, p_false)
+            if score is not None:
+                np.divide(p_true, p_true + p_false, out=score[start:stop])
+        return self._format_prediction(positive, score)
 
     def decision_function(self, X):
         """Log posterior odds ``log P(H1|E) - log P(H0|E)`` per label (> 0 means predicted).
@@ -242,9 +262,10 @@ class MLkNN(_NeighborLabelBase):
         point when ``1 - prior_true_`` rounds to 0 (see ``prior_false_``).
         """
         X = self._validate_predict_data(X)
-        p_true, p_false = self._joint(X)
-        with np.errstate(divide="ignore"):
-            log_odds = np.log(p_true) - np.log(p_false)
+        log_odds = np.empty((X.shape[0], self.n_labels_))
+        for start, stop, p_true, p_false in self._joint_batches(X):
+            with np.errstate(divide="ignore"):
+                np.subtract(np.log(p_true), np.log(p_false), out=log_odds[start:stop])
         if self._single_label and len(self.classes_) == 2:
             return log_odds[:, 0]
         return log_odds

@@ -22,7 +22,7 @@ class BinaryRelevanceKNN(_NeighborLabelBase):
         recomputed exactly in float64 from the float32 features, so a duplicate of a query is
         found at exactly 0. Needs a metric whose distances are
         non-negative: ``metric="inner_product"`` (negated inner products) raises a ValueError.
-    metric, backend, algorithm, algorithm_params, batch_size, n_jobs
+    metric, backend, algorithm, algorithm_params, batch_size, n_jobs, random_state
         As in :class:`posterml.MLkNN`.
 
     Examples
@@ -51,6 +51,7 @@ class BinaryRelevanceKNN(_NeighborLabelBase):
         algorithm_params=None,
         batch_size=None,
         n_jobs=None,
+        random_state=0,
     ):
         self.k = k
         self.weights = weights
@@ -60,6 +61,7 @@ class BinaryRelevanceKNN(_NeighborLabelBase):
         self.algorithm_params = algorithm_params
         self.batch_size = batch_size
         self.n_jobs = n_jobs
+        self.random_state = random_state
 
     def fit(self, X, y):
         """Index ``X`` and keep the training labels ``y`` (indicator matrix or label vector)."""

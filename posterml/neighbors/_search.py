@@ -37,6 +37,7 @@ import importlib.util
 import math
 import mmap
 import os
+import threading
 import warnings
 from pathlib import Path
 
@@ -185,12 +186,28 @@ def _faiss_threads(faiss, n_jobs):
         faiss.omp_set_num_threads(previous)
 
 
+# threadpoolctl sets the BLAS thread count of the whole process and restores on exit the value
+# it saw on entry: two overlapping limited sections would restore each other's limit (and
+# OpenBLAS does not reliably apply a count raised from another thread than the one that
+# lowered it, so a reference count is no cure). posterml's limited sections therefore run one
+# at a time, each entered and left by one thread. Reentrant: the IVF scan limits BLAS to one
+# thread inside a search that n_jobs already limits.
+_BLAS_LOCK = threading.RLock()
+
+
+@contextlib.contextmanager
+def _blas_limit(n_threads):
+    """BLAS (and the calling thread's OpenMP) limited to ``n_threads`` for the section."""
+    from threadpoolctl import threadpool_limits
+
+    with _BLAS_LOCK, threadpool_limits(limits=n_threads):
+        yield
+
+
 def _blas_threads(n_jobs):
     if n_jobs is None:
         return contextlib.nullcontext()
-    from threadpoolctl import threadpool_limits
-
-    return threadpool_limits(limits=(os.cpu_count() or 1) if n_jobs < 0 else int(n_jobs))
+    return _blas_limit((os.cpu_count() or 1) if n_jobs < 0 else int(n_jobs))
 
 
 def _dense_rows(X, start, stop, normalize):
@@ -493,16 +510,30 @@ def _torch_merge(torch, parts, k, device):
     return dist[:, :k], idx[:, :k]
 
 
+# torch's float32 matmul precision is process-wide: overlapping searches share one "highest"
+# section, entered by the first and left by the last, which restores the value the first saw.
+_TORCH_PRECISION_LOCK = threading.Lock()
+_torch_precision = {"users": 0, "saved": None}
+
+
 @contextlib.contextmanager
 def _torch_highest_precision(torch):
     # TF32 / bf16 matmuls (torch.set_float32_matmul_precision("high"/"medium") set by the
     # user) would break the float32 error bound the near-tie re-ranking relies on.
-    precision = torch.get_float32_matmul_precision()
-    torch.set_float32_matmul_precision("highest")
+    state = _torch_precision
+    with _TORCH_PRECISION_LOCK:
+        if state["users"] == 0:
+            state["saved"] = torch.get_float32_matmul_precision()
+            if state["saved"] != "highest":
+                torch.set_float32_matmul_precision("highest")
+        state["users"] += 1
     try:
         yield
     finally:
-        torch.set_float32_matmul_precision(precision)
+        with _TORCH_PRECISION_LOCK:
+            state["users"] -= 1
+            if state["users"] == 0 and state["saved"] != "highest":
+                torch.set_float32_matmul_precision(state["saved"])
 
 
 def _order_by_distance_then_index(dist, idx, k):
@@ -597,7 +628,11 @@ class _BatchedIVF:
             max_points_per_centroid=64,
             verbose=False,
         )
-        with warnings.catch_warnings():
+        from posterml.io import _OPEN_LOCK  # serialises posterml's catch_warnings sections
+
+        # catch_warnings swaps the process-wide filter list: unlocked, two overlapping fits
+        # would restore each other's copy and leave the "ignore" filter behind
+        with _OPEN_LOCK, warnings.catch_warnings():
             warnings.simplefilter("ignore")
             kmeans.train(X)
         self.centroids = np.ascontiguousarray(kmeans.centroids, dtype=np.float32)
@@ -660,16 +695,30 @@ class _BatchedIVF:
         # in both the matrix product and argpartition, and small products scale better so.
         from concurrent.futures import ThreadPoolExecutor
 
-        from threadpoolctl import threadpool_limits
-
-        with threadpool_limits(limits=1), ThreadPoolExecutor(self.n_threads) as pool:
+        with _blas_limit(1), ThreadPoolExecutor(self.n_threads) as pool:
             list(pool.map(scan, range(self.nlist)))
         return cand_d, cand_i
 
+    def _positions(self):
+        """Row of ``data`` holding each training index (computed once, not persisted)."""
+        inverse = self.__dict__.get("_inverse")
+        if inverse is None:  # two threads may both compute it: the same array either way
+            inverse = np.empty_like(self.ids)
+            inverse[self.ids] = np.arange(self.ids.size)
+            self._inverse = inverse
+        return inverse
+
+    def rows(self, ids):
+        """Float32 vectors of training indices ``ids`` (any shape, repeats allowed)."""
+        return self.data[self._positions()[np.asarray(ids, dtype=np.int64)]]
+
     def reconstruct(self, start, stop):
-        inverse = np.empty_like(self.ids)
-        inverse[self.ids] = np.arange(self.ids.size)
-        return self.data[inverse[start:stop]]
+        return self.data[self._positions()[start:stop]]
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state.pop("_inverse", None)  # derived from ids
+        return state
 
 
 class NeighborSearch:
@@ -1257,8 +1306,13 @@ class NeighborSearch:
         return out
 
     def _faiss_view(self):
+        """The flat float32 vectors of a CPU faiss index (HNSW: its storage), not copied."""
+        faiss = _import_faiss()
         n, d = self.n_samples_fit_, self.n_features_in_
-        return _import_faiss().rev_swig_ptr(self._index.get_xb(), n * d).reshape(n, d)
+        flat = self._index
+        if self.algorithm == "hnsw":  # IndexHNSWFlat keeps the rows in an IndexFlat storage
+            flat = faiss.downcast_index(flat.storage)
+        return faiss.rev_swig_ptr(flat.get_xb(), n * d).reshape(n, d)
 
     def _training_rows(self, ids):
         """Indexed vectors (normalised for cosine) of training indices ``ids``, float32."""
@@ -1267,11 +1321,17 @@ class NeighborSearch:
                 return self._data["ooc"].rows(ids)
             if "shards" in self._data:
                 return self._shard_rows(np.asarray(ids, dtype=np.int64))
+            if "ivf" in self._data:
+                return self._data["ivf"].rows(ids)
             return self._data["X"][ids]
         faiss = _import_faiss()
         if self.backend_ == "faiss-cpu":
             return self._faiss_view()[ids]
-        return faiss.index_gpu_to_cpu(self._index).reconstruct_batch(ids)
+        index = faiss.index_gpu_to_cpu(self._index)
+        if self.algorithm == "ivf":  # IVF lists reconstruct by id only through a direct map
+            faiss.extract_index_ivf(index).make_direct_map()
+        ids = np.asarray(ids, dtype=np.int64)
+        return index.reconstruct_batch(ids.ravel()).reshape(ids.shape + (-1,))
 
     def _close_tie_groups(self, Q, d_b, i_b, k, exclude, tol):
         """Re-search, with twice the candidates, rows whose candidates all (near-)tie the k-th.
@@ -1314,7 +1374,9 @@ class NeighborSearch:
             faiss = _import_faiss()
             with _faiss_threads(faiss, self.n_jobs):
                 if self.algorithm == "hnsw":
-                    self._index.hnsw.efSearch = int(self._ef_search or max(128, 2 * k))
+                    # per call, not on the shared index: concurrent searches with other k
+                    ef = int(self._ef_search or max(128, 2 * k))
+                    return self._index.search(Q, k, params=faiss.SearchParametersHNSW(efSearch=ef))
                 return self._index.search(Q, k)
         if "ivf" in self._data:
             with _blas_threads(self.n_jobs):

@@ -151,3 +151,89 @@ def test_shared_fold_sets_equal_exact_per_fold_sets_under_float32_rounding(inclu
                     np.sort(got[:, :k], axis=1), np.sort(exact[:, :k], axis=1), err_msg=f"k={k}"
                 )
     assert shared.n_reranked > 0
+
+
+def _duplicated_data(seed=0, n=1200, d=12, n_labels=5):
+    X, Y = _data(seed, n=n, d=d, n_labels=n_labels)
+    X = X.astype(np.float32)
+    X[-40:] = X[:40]  # exact duplicates: ties broken by index only
+    return X, Y
+
+
+def _splits(results):
+    return {key: value for key, value in results.items() if key.startswith("split")}
+
+
+@pytest.mark.parametrize("metric", ["euclidean", "cosine"])
+def test_shared_sweep_with_exhaustive_ivf_equals_the_exact_sweep(metric):
+    # IVF probing every list is exhaustive: the shared index (one k-means on all the rows)
+    # then finds every row's true neighbours, and after the float64 near-tie re-ranking (rows
+    # read back from the IVF lists) each fold's sets are those of exact per-fold searches.
+    X, Y = _duplicated_data(1)
+    ks = [1, 3, 7, 15]
+    cv = KFold(4, shuffle=True, random_state=0)
+    kw = dict(cv=cv, metric=metric, backend="faiss-cpu")
+    ivf = ksweep(X, Y, ks, algorithm="ivf", algorithm_params={"nlist": 16, "nprobe": 16}, **kw)
+    assert ivf["n_reranked"][0] > 0
+    grid = GridSearchCV(MLkNN(metric=metric), {"k": ks}, cv=cv, scoring=SCORERS, refit=False).fit(
+        X, Y
+    )
+    for name in SCORERS:
+        for f in range(4):
+            key = f"split{f}_test_{name}"
+            np.testing.assert_array_equal(ivf[key], grid.cv_results_[key], err_msg=key)
+
+
+def test_shared_sweep_with_exhaustive_ivf_refines_short_rows_exactly():
+    # 16 distinct points: tie groups longer than the shared lists leave rows short, searched
+    # again within their fold exactly (not with a fold IVF index, which breaks ties by its
+    # own list order), so the scores stay those of the exact sweep.
+    rng = np.random.default_rng(5)
+    X = rng.integers(0, 2, size=(240, 4)).astype(float)
+    Y = (rng.random((240, 3)) < 0.4).astype(int)
+    cv = KFold(4, shuffle=True, random_state=1)
+    params = {"nlist": 4, "nprobe": 4}
+    kw = dict(cv=cv, scoring=["hamming_loss"], backend="faiss-cpu")
+    ivf = ksweep(X, Y, [2, 6, 30], algorithm="ivf", algorithm_params=params, **kw)
+    exact = ksweep(X, Y, [2, 6, 30], **kw)
+    assert ivf["n_refined"][0] > 0
+    np.testing.assert_array_equal(ivf["mean_test_hamming_loss"], exact["mean_test_hamming_loss"])
+
+
+@pytest.mark.parametrize(
+    ("algorithm", "params"),
+    [("ivf", None), ("ivf", {"nlist": 30, "nprobe": 2}), ("hnsw", None), ("hnsw", {"M": 4})],
+)
+def test_shared_sweep_with_an_approximate_index_is_finite_and_repeatable(algorithm, params):
+    from sklearn.model_selection import ShuffleSplit
+
+    X, Y = _duplicated_data(2, n=2000)
+    ks = [1, 5, 20]
+    kw = dict(algorithm=algorithm, algorithm_params=params, backend="faiss-cpu")
+    kw["scoring"] = ["hamming_loss", "overall_f1"]
+    for cv in (
+        KFold(5, shuffle=True, random_state=0),
+        ShuffleSplit(3, train_size=0.5, test_size=0.2, random_state=0),
+    ):
+        folds = list(cv.split(X))  # ShuffleSplit leaves rows out: the index covers the rest
+        first, again = (ksweep(X, Y, ks, cv=folds, **kw) for _ in range(2))
+        for key, value in _splits(first).items():
+            assert np.isfinite(value).all(), key
+            np.testing.assert_array_equal(value, again[key], err_msg=key)
+
+
+@pytest.mark.parametrize("algorithm", ["ivf", "hnsw"])
+def test_mlknncv_with_an_approximate_index_refits_the_model_of_a_fit(algorithm):
+    X, Y = _duplicated_data(3, n=1500)
+    kw = dict(algorithm=algorithm, backend="faiss-cpu")
+    if algorithm == "ivf":
+        kw["algorithm_params"] = {"nlist": 38, "nprobe": 3}
+    model = MLkNNCV(k_values=[1, 5, 15], cv=3, **kw).fit(X, Y)
+    refit = MLkNN(k=model.best_k_, **kw).fit(X, Y)
+    for attr in ("prior_true_", "cond_true_", "cond_false_"):
+        np.testing.assert_array_equal(getattr(model.best_estimator_, attr), getattr(refit, attr))
+    Xq = X[:200] + 0.1
+    np.testing.assert_array_equal(model.predict_proba(Xq), refit.predict_proba(Xq))
+    np.testing.assert_array_equal(
+        model.kneighbors(Xq, return_distance=False), refit.kneighbors(Xq, return_distance=False)
+    )

@@ -245,3 +245,29 @@ def test_tiny_smoothing_keeps_the_complement_prior_of_an_all_positive_label():
         log_odds = compat.decision_function(X)
     assert (log_odds[:, 1] == np.inf).all()
     np.testing.assert_array_equal(compat.predict_proba(X)[:, 1], 1.0)
+
+
+@pytest.mark.parametrize("method", ["predict", "predict_proba", "decision_function"])
+def test_prediction_memory_beyond_the_output_does_not_grow_with_the_queries(method):
+    # numpy reports its allocations to tracemalloc: beyond the output, the peak is one
+    # batch's temporaries whatever the number of queries (float64 arrays for every query,
+    # 4x the output, before)
+    import tracemalloc
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(500, 8)).astype(np.float32)
+    Y = (rng.random((500, 25)) < 0.3).astype(int)
+    model = MLkNN(k=10, backend="numpy", batch_size=500).fit(X, Y)
+    overhead = []
+    for n in (10_000, 80_000):
+        Q = rng.normal(size=(n, 8)).astype(np.float32)
+        tracemalloc.start()
+        try:
+            result = getattr(model, method)(Q)
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        assert result.nbytes == n * Y.shape[1] * 8  # int64 or float64
+        overhead.append(peak - result.nbytes)
+    # 70,000 more queries would cost 14 MB more in whole-array temporaries
+    assert overhead[1] < overhead[0] + 200_000, overhead

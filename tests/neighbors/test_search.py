@@ -373,3 +373,99 @@ def test_tiny_features_are_ordered_on_float64_distances(backend):
     )
     np.testing.assert_array_equal(idx[0], expected)
     assert expected.tolist() == [1, 4, 2]
+
+
+@pytest.mark.parametrize("metric", ["euclidean", "cosine", "inner_product"])
+@pytest.mark.parametrize("algorithm", ["ivf", "hnsw"])
+def test_approximate_indexes_give_back_their_training_rows(algorithm, metric, tmp_path):
+    # The shared k-sweep re-ranks near-ties on float64 distances read from the index: the
+    # IVF lists (stored sorted by list) and the HNSW storage must give the indexed rows by
+    # training index, before and after pickling and a skops round trip.
+    from posterml import MLkNN
+    from posterml.persistence import load_model, save_model
+
+    rng = np.random.default_rng(21)
+    X = rng.normal(size=(1200, 8)).astype(np.float32)
+    Q = rng.normal(size=(40, 8)).astype(np.float32)
+    ids = np.array([[5, 1199, 0], [5, 5, 17]])
+    exact = NeighborSearch(metric=metric, backend="numpy").fit(X)
+    expected_rows = exact._training_rows(ids)
+    idx = exact.kneighbors(Q, 7, return_distance=False)
+    expected = exact.exact_distances(Q, idx)
+    model = MLkNN(k=3, metric=metric, backend="faiss-cpu", algorithm=algorithm)
+    model.fit(X, (X[:, :2] > 0).astype(int))
+    search = model._search
+    np.testing.assert_array_equal(search._training_rows(ids), expected_rows)
+    np.testing.assert_array_equal(search.exact_distances(Q, idx), expected)
+    np.testing.assert_array_equal(search.reconstruct(0, 1200), exact.reconstruct(0, 1200))
+    if algorithm == "ivf":  # the id -> list position map is derived, never saved
+        assert "_inverse" in search._data["ivf"].__dict__
+        assert "_inverse" not in pickle.loads(pickle.dumps(search._data["ivf"])).__dict__
+    restored = pickle.loads(pickle.dumps(search))
+    np.testing.assert_array_equal(restored.exact_distances(Q, idx), expected)
+    save_model(model, tmp_path / "model.skops")
+    loaded = load_model(tmp_path / "model.skops")._search
+    np.testing.assert_array_equal(loaded._training_rows(ids), expected_rows)
+    np.testing.assert_array_equal(loaded.exact_distances(Q, idx), expected)
+
+
+def test_hnsw_search_sets_efsearch_per_call_not_on_the_index():
+    import faiss
+
+    rng = np.random.default_rng(22)
+    X = rng.normal(size=(3000, 8)).astype(np.float32)
+    Q = rng.normal(size=(30, 8)).astype(np.float32)
+    params = {"M": 8, "efConstruction": 40}
+    search = NeighborSearch(backend="faiss-cpu", algorithm="hnsw", algorithm_params=params)
+    search.fit(X)
+    default_ef = search._index.hnsw.efSearch
+    for k in (5, 90, 300):
+        got = search.kneighbors(Q, k, return_distance=False)
+        assert search._index.hnsw.efSearch == default_ef  # the shared index is not changed
+        ef = faiss.SearchParametersHNSW(efSearch=max(128, 2 * k))
+        np.testing.assert_array_equal(got, search._index.search(Q, k, params=ef)[1])
+    fixed = NeighborSearch(
+        backend="faiss-cpu", algorithm="hnsw", algorithm_params={**params, "efSearch": 40}
+    ).fit(X)
+    ef = faiss.SearchParametersHNSW(efSearch=40)
+    np.testing.assert_array_equal(
+        fixed.kneighbors(Q, 10, return_distance=False), fixed._index.search(Q, 10, params=ef)[1]
+    )
+
+
+def test_nested_blas_limits_restore_the_thread_counts():
+    # n_jobs limits BLAS around an IVF search whose list scan limits it again to one thread:
+    # the lock serialising posterml's limited sections is reentrant, and both restore.
+    from threadpoolctl import threadpool_info
+
+    rng = np.random.default_rng(23)
+    X = rng.normal(size=(2000, 8)).astype(np.float32)
+    before = [(info["filepath"], info["num_threads"]) for info in threadpool_info()]
+    for n_jobs in (1, -1):
+        search = NeighborSearch(backend="faiss-cpu", algorithm="ivf", n_jobs=n_jobs).fit(X)
+        search.kneighbors(X[:100], 5)
+        numpy_search = NeighborSearch(backend="numpy", n_jobs=n_jobs).fit(X)
+        numpy_search.kneighbors(X[:100], 5)
+    assert [(info["filepath"], info["num_threads"]) for info in threadpool_info()] == before
+
+
+@pytest.mark.skipif("torch-cpu" not in CPU_BACKENDS, reason="torch is not installed")
+def test_overlapping_torch_precision_sections_restore_the_first_value():
+    import torch
+
+    from posterml.neighbors._search import _torch_highest_precision
+
+    before = torch.get_float32_matmul_precision()
+    torch.set_float32_matmul_precision("medium")
+    try:
+        outer = _torch_highest_precision(torch)
+        inner = _torch_highest_precision(torch)
+        outer.__enter__()
+        inner.__enter__()  # a second search (thread) enters while the first is inside
+        assert torch.get_float32_matmul_precision() == "highest"
+        outer.__exit__(None, None, None)  # the first leaves first: the second still runs
+        assert torch.get_float32_matmul_precision() == "highest"
+        inner.__exit__(None, None, None)
+        assert torch.get_float32_matmul_precision() == "medium"
+    finally:
+        torch.set_float32_matmul_precision(before)
