@@ -2,8 +2,15 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from posterml._config import get_data_root
+
+# CI replays the same hypothesis examples on every run (a derandomized database-free search),
+# so that a landing is reproducible; locally every run draws new examples to hunt for bugs.
+settings.register_profile("ci", derandomize=True, database=None)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 
 def _real_data_root():
