@@ -33,3 +33,12 @@ def data_root():
             f"(looked from {Path.cwd()}, POSTERML_DATA={os.environ.get('POSTERML_DATA')!r})"
         )
     return root
+
+
+@pytest.fixture(scope="module")
+def posterml_cache(tmp_path_factory):
+    """A private ``$POSTERML_CACHE`` for one test module (ONNX exports and CNN caches)."""
+    root = tmp_path_factory.mktemp("posterml-cache")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("POSTERML_CACHE", str(root))
+        yield root

@@ -258,14 +258,6 @@ def posters(tmp_path_factory):
     return make_posters(3 * N_THREADS, folder, size=(40, 60)).frame
 
 
-@pytest.fixture(scope="module")
-def cache_env(tmp_path_factory):
-    root = tmp_path_factory.mktemp("posterml-cache")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("POSTERML_CACHE", str(root))
-        yield root
-
-
 def _frames(frame):
     return [frame.iloc[i::N_THREADS] for i in range(N_THREADS)]
 
@@ -524,7 +516,7 @@ def test_fusion_features_from_threads(posters):
 
 @needs_cnn
 @pytest.mark.parametrize("backend", ["torch", "onnx"])
-def test_cnn_embedder_from_threads(backend, cache_env):
+def test_cnn_embedder_from_threads(backend, posterml_cache):
     if backend == "onnx" and not HAS_ONNX:
         pytest.skip("onnxruntime or onnx is not installed")
     from posterml import CNNEmbedder

@@ -454,16 +454,7 @@ def build(name):
 
 # --------------------------------------------------------------------------- tests
 @pytest.fixture(scope="module")
-def cache_dir(tmp_path_factory):
-    """A private $POSTERML_CACHE (the ONNX export lands there), shared with the child process."""
-    root = tmp_path_factory.mktemp("posterml-cache")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("POSTERML_CACHE", str(root))
-        yield root
-
-
-@pytest.fixture(scope="module")
-def first_run(cache_dir):
+def first_run(posterml_cache):
     """Digests of every artifact, built once in this process; later builds compare to them."""
     return {name: build(name) for name in ARTIFACTS}
 
@@ -477,9 +468,10 @@ def _child_hash_seed():
     return "2" if os.environ.get("PYTHONHASHSEED") == "1" else "1"
 
 
-def test_fresh_process_other_hash_seed(first_run, cache_dir):
+def test_fresh_process_other_hash_seed(first_run, posterml_cache):
     """A new interpreter with another PYTHONHASHSEED gives the same digests."""
-    env = {**os.environ, "PYTHONHASHSEED": _child_hash_seed(), "POSTERML_CACHE": str(cache_dir)}
+    env = {**os.environ, "PYTHONHASHSEED": _child_hash_seed()}
+    env["POSTERML_CACHE"] = str(posterml_cache)
     done = subprocess.run(
         [sys.executable, __file__, "--digests"],
         env=env,

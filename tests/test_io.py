@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 import pytest
+from _support import deny_open
 from PIL import Image, ImageFile
 
 import posterml.io as pio
@@ -423,27 +424,10 @@ def corpus_files(tmp_path_factory):
 
 
 def deny_unreadable(monkeypatch, cases):
-    """Make opening the mode-000 corpus files fail where the process can still read them.
-
-    Root (the CI and development user) reads any file whatever its mode, so there the
-    ``open()`` in posterml.io fails for exactly those files with the ``PermissionError`` the
-    kernel gives anyone else: the same error and code path as a real unreadable file.
-    """
-    denied = {
-        os.fsdecode(case.path)
-        for case in cases.values()
-        if case.unreadable and os.access(case.path, os.R_OK)
-    }
-    if not denied:
-        return
-    real_open = open
-
-    def guarded_open(file, *args, **kwargs):
-        if isinstance(file, (str, bytes, os.PathLike)) and os.fsdecode(file) in denied:
-            raise PermissionError(13, "Permission denied", file)
-        return real_open(file, *args, **kwargs)
-
-    monkeypatch.setattr(pio, "open", guarded_open, raising=False)
+    """Make opening the mode-000 corpus files fail where the process can still read them
+    (root reads any file whatever its mode): the same error and code path as a real
+    unreadable file."""
+    deny_open(monkeypatch, [case.path for case in cases.values() if case.unreadable])
 
 
 @pytest.fixture

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from _support import deny_open
 
-import posterml.io as pio
 from posterml.features import DominantColorBrightness, PixelFlattener
 from posterml.io import PosterReader
 
@@ -39,28 +39,9 @@ def batch(tmp_path_factory):
     return bench.make_bad_batch(tmp_path_factory.mktemp("batch"), N, BAD_FRACTION, SEED)
 
 
-def _deny_unreadable(monkeypatch, batch):
-    """Make the batch's mode-000 files unreadable for this process too.
-
-    Root reads any file whatever its mode; there the ``open()`` in posterml.io fails for
-    exactly those files with the ``PermissionError`` anyone else gets.
-    """
-    paths = {os.fsdecode(p) for p in batch.unreadable if os.access(p, os.R_OK)}
-    if not paths:
-        return
-    real_open = open
-
-    def guarded_open(file, *args, **kwargs):
-        if isinstance(file, (str, bytes, os.PathLike)) and os.fsdecode(file) in paths:
-            raise PermissionError(13, "Permission denied", file)
-        return real_open(file, *args, **kwargs)
-
-    monkeypatch.setattr(pio, "open", guarded_open, raising=False)
-
-
 @pytest.fixture
 def denied(batch, monkeypatch):
-    _deny_unreadable(monkeypatch, batch)
+    deny_open(monkeypatch, batch.unreadable)
     return batch
 
 
@@ -155,7 +136,7 @@ def test_cnn_embedder_mixed_batch(tmp_path, monkeypatch):
     small = bench.make_bad_batch(tmp_path, 300, BAD_FRACTION, SEED)
     assert len(small.bad) == 3
     assert small.bad["kind"].nunique() == 3
-    _deny_unreadable(monkeypatch, small)
+    deny_open(monkeypatch, small.unreadable)
     good = [p for p, ok in zip(small.paths, small.good_mask) if ok]
     embedder = CNNEmbedder(n_threads=2)
     clean = embedder.transform(good)  # the good files alone, as one batch
@@ -173,7 +154,7 @@ def test_cnn_embedder_mixed_batch(tmp_path, monkeypatch):
 
 def test_bench_checks_flag_lost_rows_misalignment_and_incomplete_reports(tmp_path, monkeypatch):
     small = bench.make_bad_batch(tmp_path, 400, 0.05, SEED)  # 20 bad: every kind
-    _deny_unreadable(monkeypatch, small)
+    deny_open(monkeypatch, small.unreadable)
     reader = PosterReader(size=SIZE, on_error="skip")
     with pytest.warns(UserWarning, match="skipped 20 of 400"):
         images = reader.transform(small.paths)

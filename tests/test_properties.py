@@ -35,12 +35,12 @@ import contextlib
 import importlib.util
 import os
 import re
-import signal
 import warnings
 from fractions import Fraction
 
 import numpy as np
 import pytest
+from _support import time_limit
 from hypothesis import assume, event, example, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
@@ -130,25 +130,6 @@ def _expect(kind=None):
         return
     assert kind is None, f"documented ValueError {kind!r} was not raised"
     event("no error")
-
-
-@contextlib.contextmanager
-def _time_limit(seconds):
-    """Turn a hang into a failure (POSIX; elsewhere no limit)."""
-    if not hasattr(signal, "SIGALRM"):
-        yield
-        return
-
-    def stop(signum, frame):
-        raise TimeoutError(f"did not finish within {seconds} s")
-
-    previous = signal.signal(signal.SIGALRM, stop)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 # --------------------------------------------------------------------------- strategies
@@ -1066,7 +1047,7 @@ def test_oversampler_clones_are_copies_of_input_rows(n, data, strategy, budget, 
     )
     with warnings.catch_warnings(record=True) as seen:
         warnings.simplefilter("always")
-        with _time_limit(20), _expect(expected) as caught:
+        with time_limit(20), _expect(expected) as caught:
             X_res, Y_res = ros.fit_resample(X, Y)
     messages = [str(w.message) for w in seen]
     stopped = [m for m in messages if m.startswith("ML-ROS stopped after")]

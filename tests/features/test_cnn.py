@@ -42,18 +42,12 @@ def _need_torch(weights=True):
     return torch
 
 
+pytestmark = pytest.mark.usefixtures("posterml_cache")
+
+
 def _need_onnx():
     pytest.importorskip("onnxruntime", reason="onnxruntime is not installed")
     pytest.importorskip("onnx", reason="the onnx package (needed to export) is not installed")
-
-
-@pytest.fixture(scope="module", autouse=True)
-def cache_env(tmp_path_factory):
-    """A private $POSTERML_CACHE for the module (the ONNX export and cache=True land there)."""
-    root = tmp_path_factory.mktemp("posterml-cache")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("POSTERML_CACHE", str(root))
-        yield root
 
 
 @pytest.fixture(scope="module")
@@ -77,7 +71,7 @@ def torch_embedder():
 
 
 @pytest.fixture(scope="module")
-def onnx_embedder(cache_env):
+def onnx_embedder(posterml_cache):
     _need_torch()
     _need_onnx()
     return CNNEmbedder(backend="onnx", n_threads=2)
@@ -371,10 +365,10 @@ def test_cache_hits_skip_the_network(
     assert np.abs(again[1] - first[1]).max() > 1e-3
 
 
-def test_cache_true_uses_posterml_cache(torch_embedder, posters, cache_env, monkeypatch):
+def test_cache_true_uses_posterml_cache(torch_embedder, posters, posterml_cache, monkeypatch):
     embedder = clone(torch_embedder).set_params(cache=True)
     embedder.transform(posters[:1])
-    assert list((cache_env / "cnn" / "embeddings").rglob("*.npy"))
+    assert list((posterml_cache / "cnn" / "embeddings").rglob("*.npy"))
     rows = _count_network_calls(monkeypatch)
     embedder.transform(posters[:1])
     assert rows == []
@@ -408,7 +402,7 @@ def test_missing_weights_package_is_named(monkeypatch):
 
 
 def test_torch_and_onnx_agree(
-    torch_embedder, onnx_embedder, photos, posters, poster_embeddings, cache_env
+    torch_embedder, onnx_embedder, photos, posters, poster_embeddings, posterml_cache
 ):
     from_onnx = onnx_embedder.transform(posters)
     assert from_onnx.dtype == np.float32
@@ -419,12 +413,12 @@ def test_torch_and_onnx_agree(
     logits = onnx_embedder._imagenet_logits(images)
     assert logits[0].argmax() in {PALACE, BELL_COTE, MONASTERY, CASTLE}
     assert DAISY in np.argsort(-logits[1])[:5]
-    exported = list((cache_env / "cnn").glob("efficientnet-lite0-*.onnx"))
+    exported = list((posterml_cache / "cnn").glob("efficientnet-lite0-*.onnx"))
     assert len(exported) == 1
     assert "torch" in exported[0].name
 
 
-def test_onnx_export_is_reused(onnx_embedder, posters, cache_env, monkeypatch):
+def test_onnx_export_is_reused(onnx_embedder, posters, posterml_cache, monkeypatch):
     onnx_embedder.transform(posters[:1])  # the export exists now
 
     def no_export(*args, **kwargs):

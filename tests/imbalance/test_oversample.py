@@ -1,10 +1,8 @@
-import contextlib
-import signal
-
 import numpy as np
 import pandas as pd
 import pytest
 import scipy.sparse as sp
+from _support import time_limit
 
 import posterml
 from posterml.imbalance import (
@@ -117,25 +115,6 @@ def test_mlros_paper_example_one_minority_label():
     assert set(ros.sample_indices_[40:].tolist()) <= {38, 39}
 
 
-@contextlib.contextmanager
-def _time_limit(seconds):
-    """Turn a hang into a failure (POSIX only; elsewhere no limit)."""
-    if not hasattr(signal, "SIGALRM"):
-        yield
-        return
-
-    def stop(signum, frame):
-        raise TimeoutError(f"did not finish within {seconds} s")
-
-    previous = signal.signal(signal.SIGALRM, stop)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
-
-
 def _out_of_reach():
     # Label 0 is on every row, labels 3-12 on 90 of 100; labels 1 and 2 (30 disjoint rows
     # each) are the minority (IRLbl 3.33 > MeanIR 1.44). A round clones one row of each, so
@@ -151,7 +130,7 @@ def _out_of_reach():
 def test_mlros_without_budget_stops_when_the_threshold_is_out_of_reach():
     X, Y = _out_of_reach()
     ros = MultilabelRandomOverSampler(max_clone_percentage=None, random_state=0)
-    with _time_limit(30), pytest.warns(UserWarning, match=r"column 1, column 2.*cannot reach"):
+    with time_limit(30), pytest.warns(UserWarning, match=r"column 1, column 2.*cannot reach"):
         X_res, _ = ros.fit_resample(X, Y)
     np.testing.assert_array_equal(ros.minority_labels_, [1, 2])
     assert len(X_res) == len(X)  # no clone helps: stopped before the first round
@@ -172,7 +151,7 @@ def test_mlros_without_budget_still_clones_labels_that_can_reach_the_threshold()
     Y[62:64, 4] = 1
     X = np.arange(100.0).reshape(-1, 1)
     ros = MultilabelRandomOverSampler(target_ir=1.5, max_clone_percentage=None, random_state=0)
-    with _time_limit(30), pytest.warns(UserWarning, match=r"column 1, column 2, column 4 "):
+    with time_limit(30), pytest.warns(UserWarning, match=r"column 1, column 2, column 4 "):
         _, Y_res = ros.fit_resample(X, Y)
     np.testing.assert_array_equal(ros.minority_labels_, [1, 2, 3, 4])
     irlbl = imbalance_ratio_per_label(Y_res)
