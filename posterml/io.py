@@ -594,13 +594,14 @@ def _caller_stacklevel():
     return level
 
 
-def _report_skipped(skipped, n_total):
+def _report_skipped(skipped, n_total, see="skipped_ and valid_mask_"):
+    """One log line and one warning for the posters a call skipped (nothing if none)."""
     if skipped.empty:
         return
     first = skipped.iloc[0]
     message = (
         f"skipped {len(skipped)} of {n_total} posters that could not be read "
-        f"(first: '{first['path']}': {first['reason']}); see skipped_ and valid_mask_"
+        f"(first: '{first['path']}': {first['reason']}); see {see}"
     )
     logger.warning(message)
     warnings.warn(message, UserWarning, stacklevel=_caller_stacklevel())

@@ -768,16 +768,9 @@ def extract_features(
     skipped = pd.DataFrame(skipped, columns=["id", "path", "reason", "partition"])
     skipped["partition"] = skipped["partition"].astype(np.int64)
     n_written = sum(len(records[i]["ids"]) for i in range(n_partitions))
-    if len(skipped):
-        from posterml.io import _caller_stacklevel
+    from posterml.io import _report_skipped
 
-        first = skipped.iloc[0]
-        message = (
-            f"skipped {len(skipped)} of {n} posters that could not be read (first: "
-            f"'{first['path']}': {first['reason']}); see the summary's skipped"
-        )
-        logger.warning(message)
-        warnings.warn(message, UserWarning, stacklevel=_caller_stacklevel())
+    _report_skipped(skipped, n, see="the summary's skipped")
     logger.info(
         "extract_features: %d partitions computed, %d reused, in %s",
         n_partitions - resumed,
