@@ -622,7 +622,7 @@ def _object_array(images):
     return out
 
 
-class _SkipReportStateMixin:
+class _ReportStateMixin:
     """Store report DataFrames (``skipped_``, ``unparsed_``) as plain lists when pickled or saved.
 
     skops, the safe model format, cannot hold pandas objects; a fitted pipeline with a poster
@@ -671,7 +671,7 @@ def _plain_list(column):
     return [v if v is None or type(v) in (str, int, float, bool) else str(v) for v in values]
 
 
-class PosterReader(_SkipReportStateMixin, TransformerMixin, BaseEstimator):
+class PosterReader(_ReportStateMixin, TransformerMixin, BaseEstimator):
     """Read poster files into ``uint8`` arrays (a stateless transformer).
 
     Parameters

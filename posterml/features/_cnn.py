@@ -51,7 +51,7 @@ from tqdm.auto import tqdm
 from posterml._config import get_cache_dir
 from posterml.features._base import _is_path, check_image_shape, finish_transform
 from posterml.io import _OPEN_LOCK as _WARN_LOCK  # serialises posterml's catch_warnings
-from posterml.io import PosterReadError, _path_list, _SkipReportStateMixin, read_poster
+from posterml.io import PosterReadError, _path_list, _ReportStateMixin, read_poster
 
 __all__ = ["CNNEmbedder"]
 
@@ -641,7 +641,7 @@ def _is_image_input(X):
     return False
 
 
-class CNNEmbedder(_SkipReportStateMixin, TransformerMixin, BaseEstimator):
+class CNNEmbedder(_ReportStateMixin, TransformerMixin, BaseEstimator):
     """Embed posters with an ImageNet-pretrained EfficientNet-Lite (a stateless transformer).
 
     Each poster becomes the 1280 global-average-pooled activations of the network's last

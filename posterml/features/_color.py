@@ -10,7 +10,7 @@ from sklearn.utils.validation import _check_feature_names_in, check_is_fitted, v
 
 from posterml.features._base import _input_kind, finish_transform, fit_input
 from posterml.features._pixels import PixelFlattener
-from posterml.io import PosterReader, _check_size, _SkipReportStateMixin
+from posterml.io import PosterReader, _check_size, _ReportStateMixin
 
 __all__ = ["DominantColorBrightness"]
 
@@ -142,7 +142,7 @@ def batched_kmeans(pixels, draws, max_iter):
     return centers, counts
 
 
-class DominantColorBrightness(_SkipReportStateMixin, TransformerMixin, BaseEstimator):
+class DominantColorBrightness(_ReportStateMixin, TransformerMixin, BaseEstimator):
     """Brightness (Low/Medium/High) of each poster's dominant colour, by k-means.
 
     For every poster: downsample to ``sample_size``, cluster its pixels into ``n_colors``

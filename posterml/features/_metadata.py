@@ -15,7 +15,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from posterml.features._base import check_float_dtype
 from posterml.features._keywords import _is_missing, _unique_names
-from posterml.io import _SkipReportStateMixin
+from posterml.io import _ReportStateMixin
 
 __all__ = ["MovieMetadata"]
 
@@ -102,7 +102,7 @@ def _missing_text(value):
     return isinstance(value, str) and value.strip().casefold() in _MISSING_TEXT
 
 
-class MovieMetadata(_SkipReportStateMixin, TransformerMixin, BaseEstimator):
+class MovieMetadata(_ReportStateMixin, TransformerMixin, BaseEstimator):
     """Parse OMDb metadata (as the dataset loaders return it) into numeric features.
 
     Numbers (year, runtime, IMDb rating and votes, box office, Metascore) are parsed from

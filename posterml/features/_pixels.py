@@ -14,7 +14,7 @@ from posterml.features._base import (
     finish_transform,
     fit_input,
 )
-from posterml.io import PosterReader, _check_size, _resize, _SkipReportStateMixin
+from posterml.io import PosterReader, _check_size, _ReportStateMixin, _resize
 
 __all__ = ["PixelFlattener"]
 
@@ -31,7 +31,7 @@ def _rgb_to_gray(image):
     return image.astype(np.float32) @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
 
 
-class PixelFlattener(_SkipReportStateMixin, TransformerMixin, BaseEstimator):
+class PixelFlattener(_ReportStateMixin, TransformerMixin, BaseEstimator):
     """Flatten poster pixels into float rows (HWC order), scaled to [0, 1].
 
     Parameters
