@@ -1,6 +1,7 @@
-"""Where posterml finds the real data and keeps its caches."""
+"""Where posterml finds the real data and keeps its caches; how it writes its outputs."""
 
 import os
+import uuid
 from pathlib import Path
 
 DATA_ENV = "POSTERML_DATA"
@@ -112,3 +113,21 @@ def get_cache_dir(subdir=None):
             f"${CACHE_ENV} to a writable folder",
         ) from exc
     return path
+
+
+def atomic_write(path, write):
+    """``write(file)`` into a unique temporary file beside ``path``, then os.replace it.
+
+    A failure (or Ctrl-C) leaves no half-written ``path`` and no temporary file.
+    """
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        with open(tmp, "wb") as fp:
+            write(fp)
+            fp.flush()
+            os.fsync(fp.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise

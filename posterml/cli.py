@@ -22,11 +22,12 @@ set otherwise).
 import argparse
 import contextlib
 import logging
-import os
 import sys
 import warnings
 
 import numpy as np
+
+from posterml._config import atomic_write
 
 
 def _baseline_rows(Y, groups, random_state):
@@ -325,29 +326,13 @@ def cmd_embed(args):
     X = embedder.fit_transform([str(p) for p in paths])
     kept = [p.name for p, ok in zip(paths, embedder.valid_mask_) if ok]
     skipped = embedder.skipped_
-    _atomic_npz(
-        out,
-        ids=np.asarray(kept, dtype=str),
-        X=X,
-        skipped=np.asarray([str(p) for p in skipped["path"]], dtype=str),
-    )
+    ids = np.asarray(kept, dtype=str)
+    skipped_paths = np.asarray([str(p) for p in skipped["path"]], dtype=str)
+    atomic_write(out, lambda fp: np.savez(fp, ids=ids, X=X, skipped=skipped_paths))
     print(f"{len(kept)} posters embedded ({X.shape[1]} dimensions) -> {args.out}")
     for row in skipped.itertuples():
         print(f"skipped {row.path}: {row.reason}", file=sys.stderr)
     return 0 if kept else 2
-
-
-def _atomic_npz(path, **arrays):
-    """``np.savez`` into a temporary file beside ``path``, moved into place when complete."""
-    import uuid
-
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.tmp")
-    try:
-        with open(tmp, "wb") as fp:
-            np.savez(fp, **arrays)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def cmd_train(args):
@@ -620,10 +605,6 @@ def build_parser():
 
 
 def main(argv=None):
-    # onnxruntime (the CNN backend) otherwise writes a device id and a telemetry database
-    # under $XDG_CACHE_HOME/Microsoft and a session file in $TMPDIR: no posterml command
-    # writes outside the folders it is given and posterml's cache. Read at import time.
-    os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
     if args.command == "compare":

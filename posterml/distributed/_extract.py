@@ -31,6 +31,8 @@ from sklearn.base import clone
 from sklearn.utils import Bunch
 from tqdm.auto import tqdm
 
+from posterml._config import atomic_write as _atomic_write
+
 __all__ = ["extract_features", "load_features"]
 
 logger = logging.getLogger("posterml")
@@ -198,21 +200,6 @@ def _data_name(index, fmt):
 
 def _record_name(index):
     return f"{_part_stem(index)}.ids.json"
-
-
-def _atomic_write(path, write):
-    """``write(file)`` into a unique temporary file beside ``path``, then os.replace it."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    try:
-        with open(tmp, "wb") as fp:
-            write(fp)
-            fp.flush()
-            os.fsync(fp.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 def _write_json(path, obj):
