@@ -880,6 +880,7 @@ def read_table(
     rows, starts = [], []
     while lines_iter.pos < len(physical):
         start = lines_iter.pos
+        reason = None
         try:
             record = next(reader)
         except StopIteration:
@@ -889,29 +890,20 @@ def read_table(
                 reason = (
                     f"unbalanced quote: the quoted field opened on line {start + 1} is never closed"
                 )
-            elif lines_iter.pos - start > 1:
-                reason = (
-                    f"unbalanced quote: the quoted field opened on line {start + 1} runs on "
-                    f"to line {lines_iter.pos}"
-                )
-            else:
+            elif lines_iter.pos - start <= 1:
                 reason = f"malformed CSV quoting ({exc})"
-            bad(start + 1, id_of_line(start), reason)
-            lines_iter.pos = start + 1
-            reader = csv.reader(lines_iter, strict=True)
-            continue
-        end = lines_iter.pos
-        if end - start > 1:
-            bad(
-                start + 1,
-                id_of_line(start),
+        if reason is None and lines_iter.pos - start > 1:
+            reason = (
                 f"unbalanced quote: the quoted field opened on line {start + 1} runs on "
-                f"to line {end}",
+                f"to line {lines_iter.pos}"
             )
+        if reason is not None:
+            bad(start + 1, id_of_line(start), reason)
             # Read on from the next line: only the line with the stray quote is lost.
             lines_iter.pos = start + 1
             reader = csv.reader(lines_iter, strict=True)
             continue
+        end = lines_iter.pos
         if not record or (len(record) == 1 and not record[0].strip()):
             continue  # a blank line
         for reason in line_notes.pop(start, []):

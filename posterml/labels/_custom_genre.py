@@ -329,18 +329,12 @@ class CustomGenreEncoder(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
             keep = [j for j, genre in enumerate(resolved) if genre is not None]
             sets = [frozenset(resolved[j] for j in keep if row[j]) for row in Y]
             return sets, [str(name) for name in names]
-        genres, row_of = [], []
-        for i, row in enumerate(rows):
-            for g in row:
-                if isinstance(g, str) and not g.strip():
-                    continue  # a blank name ("Drama|" split) is no genre
-                genres.append(g)
-                row_of.append(i)
+        # a blank name ("Drama|" split) is no genre
+        rows = [[g for g in row if not (isinstance(g, str) and not g.strip())] for row in rows]
+        row_of = [i for i, row in enumerate(rows) for _ in row]
+        genres = [g for row in rows for g in row]
         lookup = dict(zip(genres, _resolve(genres, table, "y", rows=row_of)))
-        sets = [
-            frozenset(lookup[g] for g in row if not (isinstance(g, str) and not g.strip())) - {None}
-            for row in rows
-        ]
+        sets = [frozenset(lookup[g] for g in row) - {None} for row in rows]
         return sets, None
 
     # ------------------------------------------------------------------ fit / transform
